@@ -1,0 +1,46 @@
+# hello-api: the service and everything that ships, runs and watches it.
+# `make help` lists the targets; each area adds its own from mk/*.mk.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: help install build run-server dev test test-only lint format typecheck clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NPM_STAMP) ## Install dependencies (npm ci) when missing or outdated
+
+build: $(NPM_STAMP) ## Compile TypeScript to dist/
+	npm run build
+
+run-server: build ## Install, build and serve on :8000 (PORT overrides)
+	node dist/server.js
+
+dev: $(NPM_STAMP) ## Serve from source with reload on change
+	npm run dev
+
+test: build ## Run every check (lint, format, types, service, container, k8s, monitoring, infra, pipeline, reliability) with coverage
+	npx tsx scripts/run-tests.ts
+
+test-only: build ## Run the tests under one path, e.g. make test-only T=test/k8s
+	npx tsx scripts/run-tests.ts $(T)
+
+lint: $(NPM_STAMP) ## ESLint on all TypeScript
+	npx eslint .
+
+format: $(NPM_STAMP) ## Rewrite files with Prettier
+	npx prettier --write .
+
+typecheck: $(NPM_STAMP) ## tsc --noEmit over src, tests and scripts
+	npx tsc -p tsconfig.json --noEmit
+
+clean: ## Remove build output and coverage
+	rm -rf dist coverage .tmp
+
+-include mk/*.mk

@@ -1,0 +1,99 @@
+// buildApp(config): the whole HTTP application, plugins then routes, without listening. The
+// process entry (server.ts) listens; tests build the app directly and use inject() or listen
+// on an ephemeral port.
+import { createServer, type Server } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { handleClientError } from './client-error.js';
+import type { Config } from './config.js';
+import { EventLoopMonitor } from './event-loop-monitor.js';
+import { FaultSettings } from './fault-settings.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import accessLogPlugin from './plugins/access-log.js';
+import docsPlugin from './plugins/docs.js';
+import errorsPlugin from './plugins/errors.js';
+import faultInjectionPlugin from './plugins/fault-injection.js';
+import metricsPlugin from './plugins/metrics.js';
+import securityPlugin from './plugins/security.js';
+import { requestIdFor } from './request-id.js';
+import { faultRoutes } from './routes/faults.js';
+import { healthRoutes } from './routes/health.js';
+import { rootRoute } from './routes/root.js';
+import { versionRoute } from './routes/version.js';
+import { workRoute } from './routes/work.js';
+
+export interface AppOptions {
+  logger?: Logger;
+  lifecycle?: Lifecycle;
+  /** Clock for GET /; tests pin it. */
+  now?: () => Date;
+  /** Source of randomness for the fault error rate; tests pin it. */
+  random?: () => number;
+}
+
+export type App = FastifyInstance & { lifecycle: Lifecycle };
+
+/** Creates the Node server with timeouts fit for life behind a load balancer. */
+function serverFactoryFor(config: Config) {
+  return (handler: Parameters<typeof createServer>[1]): Server => {
+    const server = createServer(
+      {
+        keepAliveTimeout: config.keepAliveTimeoutMs,
+        headersTimeout: config.headersTimeoutMs,
+        requestTimeout: config.requestTimeoutMs,
+        // How often Node checks the two timeouts above; the default (30 s) lets a slow client
+        // hold a socket far longer than HEADERS_TIMEOUT_MS.
+        connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+      },
+      handler,
+    );
+    server.on('clientError', handleClientError);
+    return server;
+  };
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const lifecycle = options.lifecycle ?? new Lifecycle();
+  const eventLoop = new EventLoopMonitor();
+  const faults = new FaultSettings(config.faultErrorRate, config.faultLatencyMs, options.random);
+
+  const app = Fastify({
+    loggerInstance: options.logger ?? createLogger(config),
+    // The access-log plugin writes one line per request; Fastify's own two lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdFor,
+    bodyLimit: config.bodyLimitBytes,
+    // During the drain delay the service keeps answering normally; Fastify's default would
+    // answer 503 to every request on a kept-alive connection once close() starts.
+    return503OnClosing: false,
+    serverFactory: serverFactoryFor(config),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onClose', (_instance, done) => {
+    eventLoop.stop();
+    done();
+  });
+  // While draining, tell keep-alive clients to reconnect, so they move to another pod.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (lifecycle.state === 'draining') reply.header('connection', 'close');
+    done(null, payload);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(accessLogPlugin);
+  await app.register(securityPlugin, { config });
+  // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.
+  await app.register(docsPlugin, { config });
+  await app.register(metricsPlugin, { config });
+  if (config.faultInjectionEnabled) await app.register(faultInjectionPlugin, { faults });
+
+  await app.register(rootRoute, { config, ...(options.now ? { now: options.now } : {}) });
+  await app.register(healthRoutes, { config, lifecycle, eventLoop });
+  await app.register(versionRoute, { config });
+  if (config.workEndpointEnabled) await app.register(workRoute, { config });
+  if (config.faultInjectionEnabled) await app.register(faultRoutes, { config, faults });
+
+  return Object.assign(app as unknown as FastifyInstance, { lifecycle });
+}

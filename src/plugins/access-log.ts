@@ -1,0 +1,30 @@
+// One JSON line per request, written when the response is done. Probes and scrapes go at debug
+// level so a healthy pod's log is not a wall of /healthz. Headers are never logged, so
+// Authorization and Cookie cannot leak; the query string is left out for the same reason.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { REQUEST_ID_HEADER } from '../request-id.js';
+import { isProbeRoute, routeLabel } from '../route-info.js';
+
+export default fp(
+  function accessLogPlugin(app: FastifyInstance) {
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      done();
+    });
+
+    app.addHook('onResponse', (request, reply, done) => {
+      const entry = {
+        method: request.method,
+        route: routeLabel(request),
+        path: request.url.split('?', 1)[0],
+        statusCode: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      };
+      if (isProbeRoute(request)) request.log.debug(entry, 'request completed');
+      else request.log.info(entry, 'request completed');
+      done();
+    });
+  },
+  { name: 'access-log' },
+);

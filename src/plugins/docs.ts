@@ -1,0 +1,32 @@
+// OpenAPI document built from the route schemas, served as /openapi.json and through the
+// Swagger UI at /docs. Registered before the routes so that it sees all of them.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+
+export default fp<{ config: Config }>(
+  async function docsPlugin(app: FastifyInstance, { config }) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'hello-api',
+          description:
+            'A small HTTP service with health, readiness, metrics and fault-injection endpoints.',
+          version: config.build.version,
+        },
+        tags: [
+          { name: 'service', description: 'What callers use' },
+          { name: 'operations', description: 'Probes, metrics and build information' },
+          { name: 'faults', description: 'Fault injection and load generation for drills' },
+        ],
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
+
+    app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  },
+  { name: 'docs' },
+);

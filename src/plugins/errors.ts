@@ -1,0 +1,45 @@
+// One JSON error shape for every failure: validation (400), unknown routes (404), oversized
+// bodies (413), unsupported media types (415) and unexpected errors (500, details only in logs).
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { errorBody } from '../errors.js';
+import { ErrorResponse } from '../schemas.js';
+
+const MAX_ECHOED_PATH = 100;
+
+function clientMessage(error: FastifyError): string {
+  if (error.validation) {
+    // Fastify names the part and field, e.g. "querystring/ms must be <= 500".
+    return error.message;
+  }
+  return error.message.split('\n', 1)[0] ?? 'Bad Request';
+}
+
+export default fp(
+  function errorsPlugin(app: FastifyInstance) {
+    app.addSchema(ErrorResponse);
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const status =
+        error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600
+          ? error.statusCode
+          : 500;
+      if (status >= 500) {
+        // Internals go to the log, never to the client.
+        request.log.error({ err: error }, 'request failed');
+        const safe = error.name === 'HttpError' ? error.message : 'Internal Server Error';
+        return reply.code(status).send(errorBody(status, safe, request.id));
+      }
+      return reply.code(status).send(errorBody(status, clientMessage(error), request.id));
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?', 1)[0] ?? '';
+      const shown = path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}...` : path;
+      return reply
+        .code(404)
+        .send(errorBody(404, `No route for ${request.method} ${shown}`, request.id));
+    });
+  },
+  { name: 'errors' },
+);

@@ -1,0 +1,94 @@
+// Prometheus metrics: a request-duration histogram by route template, requests in flight, an
+// info gauge, and Node's default process metrics, served at GET /metrics. Each app gets its own
+// registry so tests can build many apps in one process.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config.js';
+import { isProbeRoute, routeLabel } from '../route-info.js';
+
+/** Buckets for a service whose p99 is a few milliseconds, with room to see slow requests. */
+export const DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/** Methods get their own label value; anything else shares one so the label stays bounded. */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export interface MetricsOptions {
+  config: Config;
+}
+
+export default fp<MetricsOptions>(
+  function metricsPlugin(app: FastifyInstance, { config }) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+
+    const duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Duration of HTTP requests by method, route template and status code (probes and /metrics excluded).',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
+    const inFlight = new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served right now, probes and /metrics included.',
+      registers: [registry],
+    });
+    const probes = new Counter({
+      name: 'http_probe_requests_total',
+      help: 'Requests to /healthz, /readyz and /metrics, counted apart from the request metrics.',
+      labelNames: ['route', 'status_code'] as const,
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'app_info',
+      help: 'Always 1; labels carry the running version, commit and environment.',
+      labelNames: ['version', 'commit', 'environment'] as const,
+      registers: [registry],
+    }).set(
+      { version: config.build.version, commit: config.build.commit, environment: config.appEnv },
+      1,
+    );
+
+    app.addHook('onRequest', (request, reply, done) => {
+      inFlight.inc();
+      // 'close' fires once whether the response finished or the client went away.
+      reply.raw.once('close', () => {
+        inFlight.dec();
+      });
+      done();
+    });
+
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = routeLabel(request);
+      const statusCode = String(reply.statusCode);
+      if (isProbeRoute(request)) {
+        probes.inc({ route, status_code: statusCode });
+      } else {
+        const method = KNOWN_METHODS.has(request.method) ? request.method : 'OTHER';
+        duration.observe({ method, route, status_code: statusCode }, reply.elapsedTime / 1000);
+      }
+      done();
+    });
+
+    app.get(
+      '/metrics',
+      {
+        config: { probe: true },
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics in the text exposition format',
+          produces: ['text/plain'],
+          response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' } },
+        },
+      },
+      async (_request, reply) => {
+        const body = await registry.metrics();
+        return reply.type(registry.contentType).send(body);
+      },
+    );
+  },
+  { name: 'metrics' },
+);

@@ -1,0 +1,70 @@
+// Liveness and readiness. Neither looks outside the process: a database or a neighbour being
+// down must not make Kubernetes restart this pod (liveness) or must be handled by the caller.
+// Liveness fails only when the event loop has been stalled; readiness follows the lifecycle.
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Config } from '../config.js';
+import { errorBody } from '../errors.js';
+import type { EventLoopMonitor } from '../event-loop-monitor.js';
+import type { Lifecycle } from '../lifecycle.js';
+import { ErrorRef } from '../schemas.js';
+
+const ProbeOk = Type.Object({ status: Type.Literal('ok') });
+
+export interface HealthRouteOptions {
+  config: Config;
+  lifecycle: Lifecycle;
+  eventLoop: EventLoopMonitor;
+}
+
+export const healthRoutes: FastifyPluginCallbackTypebox<HealthRouteOptions> = (
+  app,
+  { config, lifecycle, eventLoop },
+  done,
+) => {
+  app.get(
+    '/healthz',
+    {
+      config: { probe: true },
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process runs and its event loop is not stalled',
+        response: { 200: ProbeOk, 503: ErrorRef },
+      },
+    },
+    (request, reply) => {
+      const delay = eventLoop.maxDelayMs;
+      if (delay > config.eventLoopStallMs) {
+        return reply
+          .code(503)
+          .send(
+            errorBody(
+              503,
+              `event loop stalled for ${Math.round(delay)} ms (limit EVENT_LOOP_STALL_MS=${config.eventLoopStallMs})`,
+              request.id,
+            ),
+          );
+      }
+      return { status: 'ok' as const };
+    },
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { probe: true },
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: 503 while starting and from the moment shutdown begins',
+        response: { 200: ProbeOk, 503: ErrorRef },
+      },
+    },
+    (request, reply) => {
+      if (!lifecycle.isReady) {
+        return reply.code(503).send(errorBody(503, `not ready: ${lifecycle.state}`, request.id));
+      }
+      return { status: 'ok' as const };
+    },
+  );
+  done();
+};

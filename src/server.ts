@@ -1,0 +1,67 @@
+// Process entry: read configuration (exit 1 on any bad variable), build the app, listen, and
+// handle signals and fatal errors. Nothing else lives here.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, describeConfig, type Config, type Env } from './config.js';
+import { createLogger } from './logger.js';
+import { createShutdown } from './shutdown.js';
+
+function packageVersion(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+/** The real environment, over an optional .env file in the working directory (local runs only). */
+function environment(): Env {
+  const fromFile = existsSync('.env') ? parseDotenv(readFileSync('.env')) : {};
+  return { ...fromFile, ...process.env };
+}
+
+function configOrExit(): Config {
+  try {
+    return loadConfig(environment(), packageVersion());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`config error: ${problem}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger(config);
+  const exit = (code: number) => process.exit(code);
+
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception: exiting');
+    exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection: exiting');
+    exit(1);
+  });
+
+  const app = await buildApp(config, { logger });
+  const onSignal = createShutdown({ app, config, logger, exit });
+  // Node as PID 1 in a container gets no default signal handling: these handlers are required.
+  process.on('SIGTERM', () => {
+    onSignal('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    onSignal('SIGINT');
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  app.lifecycle.markReady();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  logger.info({ port, config: describeConfig(config) }, 'ready: accepting traffic');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
