@@ -1,0 +1,363 @@
+// `make bench`: measures the built service (dist/server.js, metrics and access logging on)
+// against the Node.js ceiling (bare-server.ts) in one run, with the same load, each server pinned
+// to one core and the load generator on another. Prints a Markdown table (requests/s, p50/p99,
+// errors, RSS, server CPU) with the service/ceiling ratio, the time from process start to
+// /readyz = 200, and the cost of one /metrics scrape, each against its target. Numbers are
+// printed, never asserted: machines are noisy, so the run also prints what it ran on.
+// Usage: tsx scripts/bench/bench.ts [--connections 50] [--duration 10] [--warmup 3]
+//        [--generator wrk|autocannon] [--startups 5] [--scrapes 100]
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { runLoad, type GeneratorName, type LoadResult } from './load-generators.js';
+import { PeakRssSampler, cpuSeconds, residentBytes } from './process-stats.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVICE_ENTRY = join(ROOT, 'dist', 'server.js');
+const BARE_ENTRY = fileURLToPath(new URL('bare-server.ts', import.meta.url));
+const MB = 1024 * 1024;
+
+/** The issue's targets for the service, measured on one core. */
+const TARGETS = {
+  ratio: 0.6,
+  p99Ms: 10,
+  loadRssMb: 120,
+  idleRssMb: 80,
+  readyMs: 500,
+  scrapeMs: 10,
+};
+
+interface Options {
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  generator: GeneratorName;
+  startups: number;
+  scrapes: number;
+  serverCore: number | undefined;
+  clientCore: number | undefined;
+}
+
+interface ServerResult extends LoadResult {
+  name: string;
+  idleRssBytes: number;
+  peakRssBytes: number;
+  /** Share of one core the server used during the measured load (1 = saturated). */
+  cpuShare: number;
+}
+
+function hasCommand(name: string): boolean {
+  try {
+    execFileSync(name, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk --version exits 1 but runs; only a missing binary is "not there".
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`--${name}=${JSON.stringify(text)} is invalid: expected a whole number >= 1`);
+  }
+  return value;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      connections: { type: 'string', default: '50' },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      generator: { type: 'string' },
+      startups: { type: 'string', default: '5' },
+      scrapes: { type: 'string', default: '100' },
+    },
+  });
+  const generator = values.generator ?? (hasCommand('wrk') ? 'wrk' : 'autocannon');
+  if (generator !== 'wrk' && generator !== 'autocannon') {
+    throw new Error(`--generator=${generator} is invalid: expected wrk or autocannon`);
+  }
+  // One core for the server under test, another for the generator, when the machine has two.
+  const pinned = cpus().length >= 2 && hasCommand('taskset');
+  return {
+    connections: positiveInteger('connections', values.connections),
+    durationSeconds: positiveInteger('duration', values.duration),
+    warmupSeconds: positiveInteger('warmup', values.warmup),
+    generator,
+    startups: positiveInteger('startups', values.startups),
+    scrapes: positiveInteger('scrapes', values.scrapes),
+    serverCore: pinned ? 0 : undefined,
+    clientCore: pinned ? 1 : undefined,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/** Starts `node <args>` on the server core with stdout/stderr going to `logFd`. */
+function spawnServer(
+  nodeArgs: string[],
+  env: Record<string, string>,
+  options: Options,
+  logFd: number | 'ignore',
+): ChildProcess {
+  const node = [process.execPath, ...nodeArgs];
+  const [command, ...args] =
+    options.serverCore === undefined
+      ? node
+      : ['taskset', '-c', String(options.serverCore), ...node];
+  return spawn(command ?? process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', logFd, logFd],
+  });
+}
+
+/** Polls `url` until it answers `status`; resolves with the milliseconds it took. */
+async function waitFor(url: string, started: number, timeoutMs = 20_000): Promise<number> {
+  for (;;) {
+    try {
+      const response = await request(url);
+      await response.body.dump();
+      if (response.statusCode === 200) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - started > timeoutMs) {
+      throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+    }
+    await sleep(5);
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('close', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function serviceEnv(port: number): Record<string, string> {
+  // Access logging on (info), metrics always on; no drain delay so each run ends at once.
+  return { PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0' };
+}
+
+/** Starts a server, lets it settle, warms it up, then measures it under load. */
+async function measure(
+  name: string,
+  nodeArgs: string[],
+  env: Record<string, string>,
+  port: number,
+  options: Options,
+  logFd: number | 'ignore',
+): Promise<{ result: ServerResult; child: ChildProcess }> {
+  const child = spawnServer(nodeArgs, env, options, logFd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: could not start ${nodeArgs.join(' ')}`);
+  const url = `http://127.0.0.1:${port}/`;
+  await waitFor(url, performance.now());
+  // Idle: after start-up garbage has had a moment to be collected, before any load.
+  await sleep(1000);
+  const idleRssBytes = residentBytes(pid) ?? 0;
+  const load = {
+    url,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    clientCore: options.clientCore,
+  };
+  process.stderr.write(`${name}: warm-up ${options.warmupSeconds} s...\n`);
+  await runLoad(options.generator, { ...load, durationSeconds: options.warmupSeconds });
+  process.stderr.write(`${name}: measuring ${options.durationSeconds} s...\n`);
+  const sampler = new PeakRssSampler(pid);
+  const cpuBefore = cpuSeconds(pid);
+  const wallBefore = performance.now();
+  const measured = await runLoad(options.generator, load);
+  const cpuShare = (cpuSeconds(pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
+  const peakRssBytes = sampler.stop();
+  return { result: { name, ...measured, idleRssBytes, peakRssBytes, cpuShare }, child };
+}
+
+/** Times `count` sequential GET /metrics scrapes; returns sorted milliseconds and body size. */
+async function measureScrapes(
+  baseUrl: string,
+  count: number,
+): Promise<{ sortedMs: number[]; bytes: number }> {
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i += 1) {
+    const started = performance.now();
+    const response = await request(`${baseUrl}/metrics`);
+    const body = await response.body.text();
+    times.push(performance.now() - started);
+    if (response.statusCode !== 200) throw new Error(`/metrics answered ${response.statusCode}`);
+    bytes = Buffer.byteLength(body);
+  }
+  return { sortedMs: times.sort((a, b) => a - b), bytes };
+}
+
+/** Starts the service `count` times; returns sorted ms from spawn to /readyz = 200. */
+async function measureStartups(options: Options, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawnServer([SERVICE_ENTRY], serviceEnv(port), options, 'ignore');
+    times.push(await waitFor(`http://127.0.0.1:${port}/readyz`, started));
+    await stop(child);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
+const fixed = (value: number, digits = 1) => value.toFixed(digits);
+const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+
+function describeMachine(options: Options): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const generator =
+    options.generator === 'wrk'
+      ? execFileSync('sh', ['-c', 'wrk --version 2>&1 | head -n 1 || true'], { encoding: 'utf8' })
+          .trim()
+          .split(' ')
+          .slice(0, 2)
+          .join(' ')
+      : 'autocannon (in-process)';
+  const pinning =
+    options.serverCore === undefined
+      ? 'not pinned (fewer than 2 cores or no taskset)'
+      : `servers on core ${options.serverCore}, generator on core ${options.clientCore}`;
+  return [
+    `machine: ${cpu}, ${cpus().length} cores, Linux ${release()}, Node.js ${process.version}`,
+    `load: ${options.connections} connections, ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up, generator ${generator}; ${pinning}`,
+    `load average before the run: ${loadavg()
+      .map((n) => fixed(n, 2))
+      .join(' ')}`,
+  ].join('\n');
+}
+
+function row(result: ServerResult): string {
+  return `| ${[
+    result.name,
+    Math.round(result.requestsPerSecond),
+    fixed(result.p50Ms, 2),
+    fixed(result.p99Ms, 2),
+    result.errors,
+    fixed(result.idleRssBytes / MB),
+    fixed(result.peakRssBytes / MB),
+    `${Math.round(result.cpuShare * 100)}%`,
+  ].join(' | ')} |`;
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  try {
+    readFileSync(SERVICE_ENTRY);
+  } catch {
+    throw new Error(`${SERVICE_ENTRY} is missing: run "make build" first`);
+  }
+  // The generator side (this process, and wrk which inherits it) stays off the server core.
+  if (options.clientCore !== undefined) {
+    execFileSync('taskset', ['-cp', String(options.clientCore), String(process.pid)], {
+      stdio: 'ignore',
+    });
+  }
+  const machine = describeMachine(options);
+  const logDir = mkdtempSync(join(tmpdir(), 'hello-api-bench-'));
+  const logPath = join(logDir, 'service.log');
+  const logFd = openSync(logPath, 'w');
+
+  try {
+    const barePort = await freePort();
+    const bare = await measure(
+      'node:http ceiling',
+      ['--import', 'tsx', BARE_ENTRY],
+      { PORT: String(barePort) },
+      barePort,
+      options,
+      'ignore',
+    );
+    await stop(bare.child);
+
+    const servicePort = await freePort();
+    const service = await measure(
+      'hello-api',
+      [SERVICE_ENTRY],
+      serviceEnv(servicePort),
+      servicePort,
+      options,
+      logFd,
+    );
+    const scrapes = await measureScrapes(`http://127.0.0.1:${servicePort}`, options.scrapes);
+    await stop(service.child);
+    const startups = await measureStartups(options, options.startups);
+
+    const accessLines = readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request completed"')).length;
+    const ratio = service.result.requestsPerSecond / bare.result.requestsPerSecond;
+    const scrapeMedian = percentile(scrapes.sortedMs, 50);
+    const readyMedian = percentile(startups, 50);
+    const s = service.result;
+
+    const lines = [
+      machine,
+      '',
+      '| server | req/s | p50 ms | p99 ms | errors | idle RSS MB | peak RSS MB | server CPU |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      row(bare.result),
+      row(s),
+      '',
+      `ratio service / ceiling: ${fixed(ratio, 2)}`,
+      `start to /readyz = 200: median ${fixed(readyMedian, 0)} ms, max ${fixed(startups.at(-1) ?? NaN, 0)} ms over ${startups.length} starts`,
+      `/metrics scrape: median ${fixed(scrapeMedian, 2)} ms, p99 ${fixed(percentile(scrapes.sortedMs, 99), 2)} ms over ${scrapes.sortedMs.length} scrapes, ${fixed(scrapes.bytes / 1024)} KiB`,
+      `access log lines written by the service: ${accessLines} (metrics and access logging were on)`,
+      '',
+      'targets for the service (one core):',
+      `  throughput >= ${TARGETS.ratio * 100}% of the ceiling: ${fixed(ratio * 100, 0)}% ${verdict(ratio >= TARGETS.ratio)}`,
+      `  p99 < ${TARGETS.p99Ms} ms at ${options.connections} connections: ${fixed(s.p99Ms, 2)} ms ${verdict(s.p99Ms < TARGETS.p99Ms)}`,
+      `  RSS < ${TARGETS.loadRssMb} MB under load: ${fixed(s.peakRssBytes / MB)} MB ${verdict(s.peakRssBytes / MB < TARGETS.loadRssMb)}`,
+      `  RSS < ${TARGETS.idleRssMb} MB idle: ${fixed(s.idleRssBytes / MB)} MB ${verdict(s.idleRssBytes / MB < TARGETS.idleRssMb)}`,
+      `  ready < ${TARGETS.readyMs} ms after start: ${fixed(readyMedian, 0)} ms ${verdict(readyMedian < TARGETS.readyMs)}`,
+      `  /metrics scrape < ${TARGETS.scrapeMs} ms: ${fixed(scrapeMedian, 2)} ms ${verdict(scrapeMedian < TARGETS.scrapeMs)}`,
+      `  no errors: ${s.errors} ${verdict(s.errors === 0)}`,
+    ];
+    for (const result of [bare.result, s]) {
+      if (result.cpuShare < 0.9) {
+        lines.push(
+          `warning: ${result.name} used only ${Math.round(result.cpuShare * 100)}% of its core: the generator or other processes on this machine were the limit, so its numbers understate it (check the load average)`,
+        );
+      }
+    }
+    console.log(lines.join('\n'));
+  } finally {
+    closeSync(logFd);
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
