@@ -1,0 +1,134 @@
+# Ingress rules, one per purpose, selected by network tags (nodes.tf). The VPC denies all other
+# ingress. Rules with outside sources refuse 0.0.0.0/0 unless allow_world_access says so, and
+# are left out entirely while their source list is empty.
+
+# --- Between nodes -------------------------------------------------------------------------
+
+resource "google_compute_firewall" "node_to_api_server" {
+  name        = "${var.name_prefix}-node-to-api-server"
+  description = "Kubelets and pods (masqueraded to node addresses) reach the API server."
+  network     = google_compute_network.cluster.name
+  direction   = "INGRESS"
+  source_tags = [local.tags.node]
+  target_tags = [local.tags.control_plane]
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(local.api_server_port)]
+  }
+}
+
+resource "google_compute_firewall" "node_to_kubelet" {
+  name        = "${var.name_prefix}-node-to-kubelet"
+  description = "The API server (logs, exec, port-forward) and metrics-server reach each kubelet."
+  network     = google_compute_network.cluster.name
+  direction   = "INGRESS"
+  source_tags = [local.tags.node]
+  target_tags = [local.tags.node]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["10250"]
+  }
+}
+
+resource "google_compute_firewall" "node_flannel_vxlan" {
+  name        = "${var.name_prefix}-node-flannel-vxlan"
+  description = "Flannel's VXLAN overlay: all pod-to-pod traffic between nodes."
+  network     = google_compute_network.cluster.name
+  direction   = "INGRESS"
+  source_tags = [local.tags.node]
+  target_tags = [local.tags.node]
+
+  allow {
+    protocol = "udp"
+    ports    = ["8472"]
+  }
+}
+
+resource "google_compute_firewall" "node_icmp" {
+  name        = "${var.name_prefix}-node-icmp"
+  description = "ICMP between nodes: path MTU discovery under the VXLAN overlay, and ping for diagnosis."
+  network     = google_compute_network.cluster.name
+  direction   = "INGRESS"
+  source_tags = [local.tags.node]
+  target_tags = [local.tags.node]
+
+  allow {
+    protocol = "icmp"
+  }
+}
+
+# --- From outside ----------------------------------------------------------------------------
+
+resource "google_compute_firewall" "admin_to_api_server" {
+  count = length(var.admin_cidrs) > 0 ? 1 : 0
+
+  name          = "${var.name_prefix}-admin-to-api-server"
+  description   = "kubectl from the administrators' networks."
+  network       = google_compute_network.cluster.name
+  direction     = "INGRESS"
+  source_ranges = var.admin_cidrs
+  target_tags   = [local.tags.control_plane]
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(local.api_server_port)]
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.allow_world_access || !contains(var.admin_cidrs, "0.0.0.0/0")
+      error_message = "admin_cidrs: 0.0.0.0/0 would expose the API server to the internet; set allow_world_access = true if that is really meant."
+    }
+  }
+}
+
+resource "google_compute_firewall" "ssh" {
+  count = length(var.ssh_cidrs) > 0 ? 1 : 0
+
+  name          = "${var.name_prefix}-ssh"
+  description   = "SSH from IAP TCP forwarding or the administrators' networks."
+  network       = google_compute_network.cluster.name
+  direction     = "INGRESS"
+  source_ranges = var.ssh_cidrs
+  target_tags   = [local.tags.node]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["22"]
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.allow_world_access || !contains(var.ssh_cidrs, "0.0.0.0/0")
+      error_message = "ssh_cidrs: 0.0.0.0/0 would expose SSH to the internet; use IAP (35.235.240.0/20) or set allow_world_access = true if that is really meant."
+    }
+  }
+}
+
+resource "google_compute_firewall" "service_node_ports" {
+  count = length(var.service_cidrs) > 0 ? 1 : 0
+
+  name          = "${var.name_prefix}-service-node-ports"
+  description   = "hello-api NodePorts (dev, stage, prod) and Prometheus from the allowed networks."
+  network       = google_compute_network.cluster.name
+  direction     = "INGRESS"
+  source_ranges = var.service_cidrs
+  target_tags   = [local.tags.node]
+
+  allow {
+    protocol = "tcp"
+    ports = [
+      "${local.node_ports.dev}-${local.node_ports.prod}",
+      tostring(local.node_ports.prometheus),
+    ]
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.allow_world_access || !contains(var.service_cidrs, "0.0.0.0/0")
+      error_message = "service_cidrs: 0.0.0.0/0 would expose the NodePorts to the internet; set allow_world_access = true if that is really meant."
+    }
+  }
+}

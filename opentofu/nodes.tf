@@ -1,0 +1,50 @@
+# The cluster's shape in one place: node names, roles and fixed internal addresses, network
+# constants and labels. Only variables feed it (no resources), so tests evaluate it offline.
+locals {
+  # Pod network Flannel's published manifest is configured for (its net-conf.json); kubeadm
+  # hands it to the controller manager, which gives each node its /24 from it.
+  pod_cidr = "10.244.0.0/16"
+  # kubeadm's default Service range; must not overlap the subnet or the pod network.
+  service_cidr = "10.96.0.0/12"
+  # First node address in the subnet: .0 and .1 are reserved by GCP, .2 is left free.
+  first_node_host = 3
+  api_server_port = 6443
+
+  control_plane = {
+    name = "${var.name_prefix}-control-plane"
+    role = "control-plane"
+    ip   = cidrhost(var.subnet_cidr, local.first_node_host)
+  }
+
+  # Keyed by name, so removing one worker never renumbers the others.
+  workers = {
+    for index in range(var.worker_count) : "${var.name_prefix}-worker-${index + 1}" => {
+      name = "${var.name_prefix}-worker-${index + 1}"
+      role = "worker"
+      ip   = cidrhost(var.subnet_cidr, local.first_node_host + 1 + index)
+    }
+  }
+
+  nodes = merge({ (local.control_plane.name) = local.control_plane }, local.workers)
+
+  # Firewall rules select nodes by these network tags.
+  tags = {
+    node          = "${var.name_prefix}-node"
+    control_plane = "${var.name_prefix}-control-plane"
+    worker        = "${var.name_prefix}-worker"
+  }
+
+  labels = merge({
+    app        = "hello-api"
+    cluster    = var.name_prefix
+    managed-by = "opentofu"
+  }, var.labels)
+
+  # NodePorts of the three environments (k8s/overlays) and of Prometheus (k8s/monitoring).
+  node_ports = {
+    dev        = 30080
+    stage      = 30081
+    prod       = 30082
+    prometheus = 30090
+  }
+}
