@@ -1,0 +1,178 @@
+// Starting and stopping the local Prometheus, Alertmanager and hello-api processes on loopback,
+// each considered up only once it answers its own readiness endpoint (polled, with a deadline).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export interface LocalProcess {
+  readonly name: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote, for error messages. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Absolute path of the first of `names` found on PATH, or undefined. */
+export function findExecutable(...names: string[]): string | undefined {
+  for (const name of names) {
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (dir === '') continue;
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return join(dir, name);
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Upstream names the binary `alertmanager`; Debian's package calls it `prometheus-alertmanager`. */
+export const ALERTMANAGER_NAMES = ['alertmanager', 'prometheus-alertmanager'];
+
+/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  await response.arrayBuffer();
+  return response.ok;
+}
+
+function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  url: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LocalProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) =>
+    child.once('close', () => {
+      resolve();
+    }),
+  );
+  return {
+    name,
+    url,
+    child,
+    output: () => output,
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Waits for `/-/ready`; on failure stops the process and reports what it printed. */
+async function ready(proc: LocalProcess, timeoutMs: number): Promise<LocalProcess> {
+  try {
+    await waitUntil(
+      `${proc.name} at ${proc.url}/-/ready`,
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error('exited');
+        return answers(`${proc.url}/-/ready`);
+      },
+      timeoutMs,
+    );
+    return proc;
+  } catch (error) {
+    await proc.stop();
+    throw new Error(`${proc.name} did not become ready: ${String(error)}\n${proc.output()}`, {
+      cause: error,
+    });
+  }
+}
+
+export interface EngineOptions {
+  binary: string;
+  configFile: string;
+  port: number;
+  dataDir: string;
+  timeoutMs?: number;
+}
+
+export function startPrometheus(options: EngineOptions): Promise<LocalProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const proc = startProcess(
+    'prometheus',
+    options.binary,
+    [
+      `--config.file=${options.configFile}`,
+      `--storage.tsdb.path=${options.dataDir}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      `--web.external-url=${url}`,
+    ],
+    url,
+  );
+  return ready(proc, options.timeoutMs ?? 20_000);
+}
+
+export function startAlertmanager(options: EngineOptions): Promise<LocalProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const proc = startProcess(
+    'alertmanager',
+    options.binary,
+    [
+      `--config.file=${options.configFile}`,
+      `--storage.path=${options.dataDir}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      `--web.external-url=${url}`,
+      // One local instance: no gossip cluster, so no port beside the web one.
+      '--cluster.listen-address=',
+    ],
+    url,
+  );
+  return ready(proc, options.timeoutMs ?? 20_000);
+}
+
+/** The built service (dist/server.js) on a fixed loopback port, for `make monitor`. */
+export function startService(entry: string, port: number, env: Record<string, string>) {
+  const url = `http://127.0.0.1:${port}`;
+  const proc = startProcess('hello-api', process.execPath, [entry], url, {
+    PATH: process.env.PATH,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ...env,
+  });
+  return (async () => {
+    try {
+      await waitUntil(
+        `hello-api at ${url}/readyz`,
+        async () => {
+          if (proc.child.exitCode !== null) throw new Error('exited');
+          return answers(`${url}/readyz`);
+        },
+        15_000,
+      );
+      return proc;
+    } catch (error) {
+      await proc.stop();
+      throw new Error(`hello-api did not become ready: ${String(error)}\n${proc.output()}`, {
+        cause: error,
+      });
+    }
+  })();
+}

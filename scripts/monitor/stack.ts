@@ -1,0 +1,108 @@
+// The local monitoring stack: a webhook sink standing in for the receivers, Alertmanager and
+// Prometheus with the shipped configuration adapted by local-config.ts, all on loopback.
+// Used by the live test and by `make monitor`; the caller starts the service itself.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { writeLocalStack, type LocalStackFiles } from './local-config.js';
+import {
+  ALERTMANAGER_NAMES,
+  findExecutable,
+  startAlertmanager,
+  startPrometheus,
+  type LocalProcess,
+} from './processes.js';
+import { receiverSecretKeys } from './shipped-config.js';
+import { startWebhookSink, type Notification, type WebhookSink } from './webhook-sink.js';
+
+export interface StackOptions {
+  dir: string;
+  servicePort: number;
+  /** 0 picks free ports (tests); fixed ports make bookmarkable URLs (make monitor). */
+  prometheusPort?: number;
+  alertmanagerPort?: number;
+  sinkPort?: number;
+  environment: string;
+  interval: string;
+  fast?: boolean;
+  onNotification?: (notification: Notification) => void;
+}
+
+export interface MonitoringStack {
+  prometheus: LocalProcess;
+  alertmanager: LocalProcess;
+  sink: WebhookSink;
+  files: LocalStackFiles;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now, for configs that must name ports before processes start. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+export function engineBinaries(): { prometheus?: string; alertmanager?: string } {
+  return {
+    prometheus: findExecutable('prometheus'),
+    alertmanager: findExecutable(...ALERTMANAGER_NAMES),
+  };
+}
+
+export async function startMonitoringStack(options: StackOptions): Promise<MonitoringStack> {
+  const binaries = engineBinaries();
+  if (!binaries.prometheus) throw new Error('prometheus not found on PATH (Debian: prometheus)');
+  if (!binaries.alertmanager)
+    throw new Error('alertmanager not found on PATH (Debian: prometheus-alertmanager)');
+
+  const prometheusPort = options.prometheusPort || (await freePort());
+  const alertmanagerPort = options.alertmanagerPort || (await freePort());
+  const sink = await startWebhookSink(options.sinkPort ?? 0, options.onNotification);
+  const receiverUrls: Record<string, string> = {};
+  for (const [receiver, key] of receiverSecretKeys()) receiverUrls[key] = `${sink.url}/${receiver}`;
+
+  const files = writeLocalStack({
+    dir: options.dir,
+    servicePort: options.servicePort,
+    prometheusPort,
+    alertmanagerPort,
+    environment: options.environment,
+    interval: options.interval,
+    receiverUrls,
+    fast: options.fast ?? false,
+  });
+
+  const stoppers: (() => Promise<void>)[] = [() => sink.close()];
+  const stop = async () => {
+    // In reverse start order: Prometheus first, so it never reports a vanished Alertmanager.
+    for (const stopOne of stoppers.reverse()) await stopOne();
+    stoppers.length = 0;
+  };
+  try {
+    const alertmanager = await startAlertmanager({
+      binary: binaries.alertmanager,
+      configFile: files.alertmanagerConfig,
+      port: alertmanagerPort,
+      dataDir: join(options.dir, 'alertmanager-data'),
+    });
+    stoppers.push(() => alertmanager.stop());
+    const prometheus = await startPrometheus({
+      binary: binaries.prometheus,
+      configFile: files.prometheusConfig,
+      port: prometheusPort,
+      dataDir: join(options.dir, 'prometheus-data'),
+    });
+    stoppers.push(() => prometheus.stop());
+    return { prometheus, alertmanager, sink, files, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+// A loopback HTTP endpoint that stands in for the receivers' Slack webhooks: it records every
+// notification Alertmanager posts (by path, e.g. /pager or /team) so a test can wait for one and
+// `make monitor` can print them.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Notification {
+  path: string;
+  body: Record<string, unknown>;
+}
+
+export interface WebhookSink {
+  readonly url: string;
+  readonly received: Notification[];
+  close(): Promise<void>;
+}
+
+export async function startWebhookSink(
+  port = 0,
+  onNotification: (notification: Notification) => void = () => undefined,
+): Promise<WebhookSink> {
+  const received: Notification[] = [];
+  const server: Server = createServer((request, response) => {
+    let raw = '';
+    request.setEncoding('utf8').on('data', (chunk: string) => (raw += chunk));
+    request.on('end', () => {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        body = { unparsed: raw };
+      }
+      const notification = { path: request.url ?? '/', body };
+      received.push(notification);
+      onNotification(notification);
+      // Slack answers "ok"; Alertmanager's Slack notifier only looks at the status code.
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      resolve();
+    });
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
