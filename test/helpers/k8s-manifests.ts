@@ -1,0 +1,124 @@
+// Renders the Kustomize trees under k8s/ with `kubectl kustomize` and parses the output into
+// plain objects, so tests can validate and assert on exactly what `kubectl apply -k` would send.
+import { isAbsolute } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import type { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import { parseAllDocuments } from 'yaml';
+import { repoPath } from './paths.js';
+import { run } from './run.js';
+import { requireTool } from './tools.js';
+
+export const ENVIRONMENTS = ['dev', 'stage', 'prod'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** "Deployment/hello-api", the way kubectl names an object. */
+export function objectName(object: K8sObject): string {
+  return `${object.kind}/${object.metadata.name}`;
+}
+
+/** Parses multi-document YAML; a document that is not a Kubernetes object is an error. */
+export function parseManifests(text: string, source: string): K8sObject[] {
+  const objects: K8sObject[] = [];
+  for (const document of parseAllDocuments(text)) {
+    if (document.errors.length > 0)
+      throw new Error(`${source}: invalid YAML: ${document.errors[0]?.message ?? ''}`);
+    const value: unknown = document.toJS();
+    if (value === null || value === undefined) continue;
+    const candidate = value as Partial<K8sObject>;
+    if (
+      typeof candidate.apiVersion !== 'string' ||
+      typeof candidate.kind !== 'string' ||
+      typeof candidate.metadata?.name !== 'string'
+    )
+      throw new Error(`${source}: a document without apiVersion, kind or metadata.name`);
+    objects.push(candidate as K8sObject);
+  }
+  return objects;
+}
+
+const rendered = new Map<string, Promise<K8sObject[]>>();
+
+/** `kubectl kustomize <dir>` (relative to the repository, or absolute), parsed; cached per dir. */
+export function kustomize(kubectl: string, dir: string): Promise<K8sObject[]> {
+  let result = rendered.get(dir);
+  if (!result) {
+    result = run(kubectl, ['kustomize', isAbsolute(dir) ? dir : repoPath(dir)], {
+      timeoutMs: 30_000,
+    }).then((out) => {
+      if (out.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${out.stderr}`);
+      return parseManifests(out.stdout, dir);
+    });
+    rendered.set(dir, result);
+  }
+  return result;
+}
+
+/** Renders a directory, or skips the test (fails it under CI=true) when kubectl is missing. */
+export async function renderOrSkip(t: TestContext, dir: string): Promise<K8sObject[] | undefined> {
+  const kubectl = requireTool(t, 'kubectl', 'renders k8s/ with kubectl kustomize');
+  if (!kubectl) return undefined;
+  return kustomize(kubectl, dir);
+}
+
+export function overlayDir(env: Environment): string {
+  return `k8s/overlays/${env}`;
+}
+
+/** The 1.30 type of each kind the tests look into. */
+export interface KindTypes {
+  ConfigMap: ConfigMap;
+  Deployment: Deployment;
+  HorizontalPodAutoscaler: HorizontalPodAutoscaler;
+  Namespace: Namespace;
+  NetworkPolicy: NetworkPolicy;
+  PodDisruptionBudget: PodDisruptionBudget;
+  Service: Service;
+  ServiceAccount: ServiceAccount;
+}
+
+function only(found: readonly K8sObject[], description: string, where: string): K8sObject {
+  const [first, ...rest] = found;
+  if (!first || rest.length > 0)
+    throw new Error(`${where}: expected exactly one ${description}, found ${found.length}`);
+  return first;
+}
+
+/** The single object of a kind and name, or an error naming what is missing. */
+export function findObject<K extends keyof KindTypes>(
+  objects: readonly K8sObject[],
+  kind: K,
+  name: string,
+  where: string,
+): KindTypes[K] & K8sObject {
+  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+  return only(found, `${kind}/${name}`, where) as KindTypes[K] & K8sObject;
+}
+
+/** The single object of a kind whose name is a prefix plus a generated hash. */
+export function findGenerated<K extends keyof KindTypes>(
+  objects: readonly K8sObject[],
+  kind: K,
+  prefix: string,
+  where: string,
+): KindTypes[K] & K8sObject {
+  const found = objects.filter(
+    (o) => o.kind === kind && new RegExp(`^${prefix}-[a-z0-9]{10}$`).test(o.metadata.name),
+  );
+  return only(found, `${kind}/${prefix}-<hash>`, where) as KindTypes[K] & K8sObject;
+}

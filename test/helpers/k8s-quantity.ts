@@ -1,0 +1,20 @@
+// Kubernetes resource quantities ("256Mi", "500m", "1") as numbers, for assertions that relate
+// one setting to another (heap limit to memory limit, request to limit).
+const BINARY_SUFFIXES: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+const DECIMAL_SUFFIXES: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9 };
+
+/** Bytes in a memory quantity such as "256Mi" or "128M". */
+export function bytes(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(quantity);
+  if (!match?.[1]) throw new Error(`"${quantity}" is not a memory quantity this test understands`);
+  const suffix = match[2] ?? '';
+  const factor = BINARY_SUFFIXES[suffix] ?? DECIMAL_SUFFIXES[suffix] ?? 1;
+  return Number(match[1]) * factor;
+}
+
+/** Millicores in a CPU quantity such as "500m" or "1". */
+export function millicores(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity);
+  if (!match?.[1]) throw new Error(`"${quantity}" is not a CPU quantity this test understands`);
+  return match[2] === 'm' ? Number(match[1]) : Number(match[1]) * 1000;
+}
