@@ -65,6 +65,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
     bodyLimit: config.bodyLimitBytes,
+    // Reject unknown fields with a 400 naming them, rather than silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
     // During the drain delay the service keeps answering normally; Fastify's default would
     // answer 503 to every request on a kept-alive connection once close() starts.
     return503OnClosing: false,

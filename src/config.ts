@@ -299,7 +299,7 @@ function readSecret(reader: Reader): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     reader.problems.push(
-      `SECRET_MESSAGE_FILE=${quote(file)} is invalid: cannot read the file (${code})`,
+      `SECRET_MESSAGE_FILE=${quote(file)} is invalid: expected a readable file (${code})`,
     );
     return '';
   }
@@ -358,5 +358,5 @@ export function loadConfig(env: Env, packageVersion = 'unknown'): Config {
 /** The configuration as it may be logged: the secret reduced to whether it is set. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const { secretMessage, ...rest } = config;
-  return { ...rest, secretMessage: secretMessage === '' ? 'unset' : 'configured' };
+  return { ...rest, secret: secretMessage === '' ? 'unset' : 'configured' };
 }

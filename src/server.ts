@@ -2,10 +2,8 @@
 // handle signals and fatal errors. Nothing else lives here.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig, describeConfig, type Config, type Env } from './config.js';
 import { createLogger } from './logger.js';
-import { createShutdown } from './shutdown.js';
 
 function packageVersion(): string {
   const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
@@ -44,6 +42,9 @@ async function main(): Promise<void> {
     exit(1);
   });
 
+  // Loaded only after the configuration is known to be good, so a bad variable fails fast.
+  const { buildApp } = await import('./app.js');
+  const { createShutdown } = await import('./shutdown.js');
   const app = await buildApp(config, { logger });
   const onSignal = createShutdown({ app, config, logger, exit });
   // Node as PID 1 in a container gets no default signal handling: these handlers are required.

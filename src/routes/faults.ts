@@ -8,11 +8,18 @@ import { errorBody } from '../errors.js';
 import type { FaultSettings } from '../fault-settings.js';
 import { ErrorRef } from '../schemas.js';
 
-const FaultSettingsSchema = Type.Object(
-  {
-    errorRate: Type.Number({ minimum: 0, maximum: 1, description: 'Fraction of requests to fail' }),
-    latencyMs: Type.Integer({ minimum: 0, maximum: 10_000, description: 'Latency to add' }),
-  },
+const ErrorRate = Type.Number({
+  minimum: 0,
+  maximum: 1,
+  description: 'Fraction of requests to fail',
+});
+const LatencyMs = Type.Integer({ minimum: 0, maximum: 10_000, description: 'Latency to add (ms)' });
+
+const FaultSettingsSchema = Type.Object({ errorRate: ErrorRate, latencyMs: LatencyMs });
+
+/** PUT body: either field may be left out; unknown fields are refused. */
+const FaultSettingsChange = Type.Object(
+  { errorRate: Type.Optional(ErrorRate), latencyMs: Type.Optional(LatencyMs) },
   { additionalProperties: false },
 );
 
@@ -85,7 +92,7 @@ export const faultRoutes: FastifyPluginCallbackTypebox<FaultRouteOptions> = (
       schema: {
         tags: ['faults'],
         summary: 'Change the error rate and added latency of ordinary routes',
-        body: Type.Partial(FaultSettingsSchema),
+        body: FaultSettingsChange,
         response: { 200: FaultSettingsSchema, 400: ErrorRef, 413: ErrorRef, 415: ErrorRef },
       },
     },

@@ -23,7 +23,7 @@ export async function appWith(
 /** An app whose log lines are captured as parsed JSON records. */
 export async function appWithLogs(
   env: Record<string, string> = {},
-): Promise<{ app: App; records: Record<string, unknown>[]; raw: string[] }> {
+): Promise<{ app: App; records: () => Record<string, unknown>[]; raw: string[] }> {
   const raw: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -38,8 +38,6 @@ export async function appWithLogs(
   return {
     app,
     raw,
-    get records() {
-      return raw.map((line) => JSON.parse(line) as Record<string, unknown>);
-    },
+    records: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }

@@ -25,6 +25,8 @@ export interface RunningService {
 export interface StartOptions {
   env?: Record<string, string>;
   nodeArgs?: string[];
+  /** Working directory of the process (default: this one). */
+  cwd?: string;
   /** How long to wait for the ready line before failing (default 15 s). */
   readyTimeoutMs?: number;
 }
@@ -50,6 +52,7 @@ export function spawnService(options: StartOptions = {}): {
     throw new Error(`${SERVER_ENTRY} is missing: run "npm run build" first`);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
     env: { ...baseEnv(), ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -1,0 +1,190 @@
+// Configuration: defaults, every variable's validation, and the process-level contract that a bad
+// value stops the service before it listens, exit code 1, one line naming the variable.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import {
+  CONFIG_VARIABLE_NAMES,
+  ConfigError,
+  describeConfig,
+  loadConfig,
+  parseTimezoneOffset,
+} from '../../src/config.js';
+import { spawnService, startService } from '../helpers/service.js';
+
+describe('loadConfig', () => {
+  test('defaults match the original service and are safe for production', () => {
+    const config = loadConfig({}, '9.9.9');
+    assert.equal(config.port, 8000);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.greeting, 'Hello World');
+    assert.equal(config.timezoneOffset, '+05:30');
+    assert.equal(config.timezoneOffsetMinutes, 330);
+    assert.equal(config.secretMessage, '');
+    assert.equal(config.appEnv, 'local');
+    assert.equal(config.corsOrigins, '*');
+    assert.equal(config.faultInjectionEnabled, true);
+    assert.equal(config.build.version, '9.9.9');
+    assert.equal(config.build.commit, 'unknown');
+    assert.equal(config.build.time, 'unknown');
+    assert.ok(Object.isFrozen(config));
+  });
+
+  test('fault injection is off by default in prod and can be switched explicitly', () => {
+    assert.equal(loadConfig({ APP_ENV: 'prod' }).faultInjectionEnabled, false);
+    assert.equal(
+      loadConfig({ APP_ENV: 'prod', FAULT_INJECTION_ENABLED: 'true' }).faultInjectionEnabled,
+      true,
+    );
+    assert.equal(
+      loadConfig({ APP_ENV: 'dev', FAULT_INJECTION_ENABLED: '0' }).faultInjectionEnabled,
+      false,
+    );
+  });
+
+  test('parses every kind of value', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      TIMEZONE_OFFSET: '-12:00',
+      CORS_ORIGINS: 'https://a.example, http://b.example:8080',
+      FAULT_ERROR_RATE: '0.25',
+      WORK_ENDPOINT_ENABLED: 'FALSE',
+      APP_VERSION: '2.0.0',
+      GIT_COMMIT: 'abc123',
+    });
+    assert.equal(config.port, 9000);
+    assert.equal(config.timezoneOffsetMinutes, -720);
+    assert.deepEqual(config.corsOrigins, ['https://a.example', 'http://b.example:8080']);
+    assert.equal(config.faultErrorRate, 0.25);
+    assert.equal(config.workEndpointEnabled, false);
+    assert.equal(config.build.version, '2.0.0');
+    assert.equal(config.build.commit, 'abc123');
+  });
+
+  test('timezone offsets outside -12:00..+14:00 or with bad minutes are rejected', () => {
+    assert.equal(parseTimezoneOffset('+14:00'), 840);
+    assert.equal(parseTimezoneOffset('+00:00'), 0);
+    for (const bad of ['+14:01', '-12:30', '+05:60', '05:30', '+5:30', 'UTC', '+05:30:00']) {
+      assert.equal(parseTimezoneOffset(bad), undefined, bad);
+    }
+  });
+
+  test('reports every bad variable at once', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', APP_ENV: 'qa', LOG_LEVEL: 'loud' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 3);
+        for (const name of ['PORT', 'APP_ENV', 'LOG_LEVEL']) {
+          assert.ok(
+            error.problems.some((line) => line.startsWith(`${name}=`)),
+            name,
+          );
+        }
+        return true;
+      },
+    );
+  });
+
+  test('reads the secret from SECRET_MESSAGE_FILE when SECRET_MESSAGE is unset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hello-api-secret-'));
+    const file = join(dir, 'secret');
+    writeFileSync(file, 'from-a-file\n');
+    assert.equal(loadConfig({ SECRET_MESSAGE_FILE: file }).secretMessage, 'from-a-file');
+    assert.equal(
+      loadConfig({ SECRET_MESSAGE_FILE: file, SECRET_MESSAGE: 'direct' }).secretMessage,
+      'direct',
+    );
+  });
+
+  test('describeConfig never contains the secret', () => {
+    const described = JSON.stringify(
+      describeConfig(loadConfig({ SECRET_MESSAGE: 'p4ssw0rd-xyz' })),
+    );
+    assert.ok(!described.includes('p4ssw0rd-xyz'));
+    assert.match(described, /"secret":"configured"/);
+    assert.ok(!described.includes('secretMessage'));
+  });
+});
+
+/** One bad value per variable that has rules; each must stop the real process. */
+const BAD_VALUES: Record<string, string> = {
+  PORT: '70000',
+  LOG_LEVEL: 'verbose',
+  TIMEZONE_OFFSET: '+25:00',
+  SECRET_MESSAGE_FILE: '/nonexistent/secret',
+  APP_ENV: 'production',
+  CORS_ORIGINS: 'not a url',
+  SHUTDOWN_DELAY_MS: '-1',
+  SHUTDOWN_TIMEOUT_MS: '5s',
+  KEEP_ALIVE_TIMEOUT_MS: '10',
+  HEADERS_TIMEOUT_MS: '1.5',
+  REQUEST_TIMEOUT_MS: 'never',
+  BODY_LIMIT_BYTES: '0',
+  EVENT_LOOP_STALL_MS: '99999999',
+  FAULT_INJECTION_ENABLED: 'yes please',
+  FAULT_ERROR_RATE: '1.5',
+  FAULT_LATENCY_MS: '20000',
+  DELAY_MAX_SECONDS: '61',
+  WORK_ENDPOINT_ENABLED: 'maybe',
+  WORK_MAX_MS: '5000',
+};
+
+describe('the process refuses bad configuration before listening', () => {
+  for (const [name, value] of Object.entries(BAD_VALUES)) {
+    test(`${name}=${value} -> exit 1 with one line naming ${name}`, async () => {
+      const { lines, exited } = spawnService({ env: { [name]: value } });
+      const status = await exited;
+      assert.equal(
+        status.code,
+        1,
+        `exit status ${JSON.stringify(status)}; output:\n${lines.join('\n')}`,
+      );
+      assert.equal(lines.length, 1, `expected exactly one line, got:\n${lines.join('\n')}`);
+      assert.match(lines[0] ?? '', new RegExp(`^config error: ${name}=.* is invalid: expected`));
+      assert.ok(!lines.some((line) => /^\s+at /.test(line)), 'no stack trace');
+    });
+  }
+
+  test('every variable with rules has a bad-value case above', () => {
+    const free = new Set([
+      'HOST',
+      'GREETING',
+      'SECRET_MESSAGE',
+      'APP_VERSION',
+      'GIT_COMMIT',
+      'BUILD_TIME',
+    ]);
+    const missing = CONFIG_VARIABLE_NAMES.filter(
+      (name) => !free.has(name) && !(name in BAD_VALUES),
+    );
+    assert.deepEqual(missing, []);
+  });
+
+  test('several bad variables give one line each', async () => {
+    const { lines, exited } = spawnService({ env: { PORT: 'x', TIMEZONE_OFFSET: 'y' } });
+    assert.equal((await exited).code, 1);
+    assert.deepEqual(
+      lines.map((line) => /^config error: (\w+)=/.exec(line)?.[1]),
+      ['TIMEZONE_OFFSET', 'PORT'],
+    );
+  });
+});
+
+test('a .env file in the working directory is read, and the real environment wins', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hello-api-dotenv-'));
+  writeFileSync(join(dir, '.env'), 'GREETING=from-dotenv\nAPP_ENV=stage\n');
+  const service = await startService({ env: { APP_ENV: 'dev' }, cwd: dir });
+  try {
+    const body = (await (await fetch(`${service.url}/`)).json()) as {
+      message: string;
+      environment: string;
+    };
+    assert.equal(body.message, 'from-dotenv');
+    assert.equal(body.environment, 'dev');
+  } finally {
+    await service.stop();
+  }
+});

@@ -1,0 +1,60 @@
+// Liveness and readiness: both answer from process state only. Readiness follows the lifecycle
+// (starting -> ready -> draining); liveness fails only when the event loop has been stalled.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.js';
+import { Lifecycle } from '../../src/lifecycle.js';
+import { appWith, testConfig } from '../helpers/app.js';
+
+test('/readyz is 503 while starting, 200 when ready, 503 from the moment draining begins', async () => {
+  const lifecycle = new Lifecycle();
+  const app = await buildApp(testConfig(), { logger: pino({ level: 'silent' }), lifecycle });
+  await app.ready();
+
+  const starting = await app.inject('/readyz');
+  assert.equal(starting.statusCode, 503);
+  assert.equal(starting.json<{ message: string }>().message, 'not ready: starting');
+
+  lifecycle.markReady();
+  const ready = await app.inject('/readyz');
+  assert.equal(ready.statusCode, 200);
+  assert.deepEqual(ready.json(), { status: 'ok' });
+
+  lifecycle.beginDraining();
+  lifecycle.markReady(); // a drain is never undone
+  const draining = await app.inject('/readyz');
+  assert.equal(draining.statusCode, 503);
+  assert.equal(draining.json<{ message: string }>().message, 'not ready: draining');
+  assert.equal(
+    draining.headers.connection,
+    'close',
+    'draining answers ask clients to reconnect elsewhere',
+  );
+  await app.close();
+});
+
+test('/healthz is 200 while the event loop runs freely', async () => {
+  const app = await appWith();
+  const response = await app.inject('/healthz');
+  assert.equal(response.statusCode, 200);
+  assert.deepEqual(response.json(), { status: 'ok' });
+  await app.close();
+});
+
+test('/healthz is 503 after the event loop was blocked longer than EVENT_LOOP_STALL_MS', async () => {
+  const app = await appWith({ EVENT_LOOP_STALL_MS: '100' });
+  // Block the loop for 300 ms, then let the delay monitor's timer record how late it ran.
+  const until = Date.now() + 300;
+  while (Date.now() < until) {
+    // busy wait on purpose: this is the stall being detected
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const response = await app.inject('/healthz');
+  assert.equal(response.statusCode, 503);
+  assert.match(
+    response.json<{ message: string }>().message,
+    /event loop stalled for \d+ ms \(limit EVENT_LOOP_STALL_MS=100\)/,
+  );
+  await app.close();
+});

@@ -1,0 +1,116 @@
+// /metrics: Prometheus text with the request histogram by route template, in-flight gauge,
+// info gauge and Node defaults; probes kept out of the request metrics; the route label bounded.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { appWith } from '../helpers/app.js';
+import { parsePrometheusText, type Sample } from '../helpers/prometheus-text.js';
+
+async function scrape(app: Awaited<ReturnType<typeof appWith>>): Promise<Sample[]> {
+  const response = await app.inject('/metrics');
+  assert.equal(response.statusCode, 200);
+  assert.match(String(response.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(response.body);
+}
+
+test('exposes the request histogram, in-flight gauge, info gauge and Node defaults', async () => {
+  const app = await appWith({ APP_ENV: 'stage', GIT_COMMIT: 'c0ffee' });
+  await app.inject('/');
+  await app.inject('/work?ms=1');
+  await app.inject('/status/503');
+  const samples = await scrape(app);
+  const names = new Set(samples.map((s) => s.name));
+  for (const name of [
+    'http_request_duration_seconds_bucket',
+    'http_request_duration_seconds_sum',
+    'http_request_duration_seconds_count',
+    'http_requests_in_flight',
+    'app_info',
+    'nodejs_eventloop_lag_seconds',
+    'nodejs_heap_size_used_bytes',
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+  ]) {
+    assert.ok(names.has(name), `missing ${name}`);
+  }
+  const count = (route: string, status: string) =>
+    samples.find(
+      (s) =>
+        s.name === 'http_request_duration_seconds_count' &&
+        s.labels.route === route &&
+        s.labels.status_code === status &&
+        s.labels.method === 'GET',
+    )?.value;
+  assert.equal(count('/', '200'), 1);
+  assert.equal(count('/work', '200'), 1);
+  assert.equal(count('/status/:code', '503'), 1, 'the route template, not the raw URL');
+  // GC samples appear only after a collection; the metric itself is always declared.
+  const raw = (await app.inject('/metrics')).body;
+  assert.match(raw, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
+  const info = samples.find((s) => s.name === 'app_info');
+  assert.deepEqual(info?.labels, { version: '1.2.3', commit: 'c0ffee', environment: 'stage' });
+  assert.equal(info.value, 1);
+  const buckets = samples
+    .filter((s) => s.name === 'http_request_duration_seconds_bucket' && s.labels.route === '/')
+    .map((s) => s.labels.le);
+  assert.deepEqual(
+    buckets.slice(0, 4),
+    ['0.001', '0.0025', '0.005', '0.01'],
+    'millisecond buckets',
+  );
+  await app.close();
+});
+
+test('probes and scrapes are counted apart from the request histogram', async () => {
+  const app = await appWith();
+  await app.inject('/healthz');
+  await app.inject('/readyz');
+  await app.inject('/metrics');
+  const samples = await scrape(app);
+  const histogramRoutes = new Set(
+    samples
+      .filter((s) => s.name === 'http_request_duration_seconds_count')
+      .map((s) => s.labels.route),
+  );
+  for (const probe of ['/healthz', '/readyz', '/metrics']) {
+    assert.ok(!histogramRoutes.has(probe), `${probe} must not be in the request histogram`);
+    const counted = samples.find(
+      (s) => s.name === 'http_probe_requests_total' && s.labels.route === probe,
+    );
+    assert.ok(counted && counted.value >= 1, `${probe} counted in http_probe_requests_total`);
+  }
+  await app.close();
+});
+
+test('many distinct unknown URLs share one route label', async () => {
+  const app = await appWith();
+  for (let i = 0; i < 200; i += 1) await app.inject(`/does-not-exist/${i}?q=${i}`);
+  await app.inject({ method: 'DELETE', url: '/' });
+  const samples = await scrape(app);
+  const routes = new Set(
+    samples
+      .filter((s) => s.name === 'http_request_duration_seconds_count')
+      .map((s) => s.labels.route),
+  );
+  assert.deepEqual([...routes].sort(), ['unmatched']);
+  const unmatched = samples.filter(
+    (s) => s.name === 'http_request_duration_seconds_count' && s.labels.route === 'unmatched',
+  );
+  assert.equal(
+    unmatched.reduce((sum, s) => sum + s.value, 0),
+    201,
+  );
+  await app.close();
+});
+
+test('the in-flight gauge counts a request while it runs', async () => {
+  const app = await appWith();
+  const slow = app.inject('/delay/0.3');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const during = (await scrape(app)).find((s) => s.name === 'http_requests_in_flight')?.value;
+  await slow;
+  const after = (await scrape(app)).find((s) => s.name === 'http_requests_in_flight')?.value;
+  // During: the slow request and the scrape itself; after: only the scrape.
+  assert.equal(during, 2);
+  assert.equal(after, 1);
+  await app.close();
+});

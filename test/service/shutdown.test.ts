@@ -1,0 +1,163 @@
+// Graceful shutdown on a real listening process: readiness turns 503 at once, in-flight and new
+// requests are served during the drain delay, in-flight requests finish after it, exit 0 within
+// delay + timeout. A second signal exits at once; an overrun of the timeout exits non-zero.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Agent, request } from 'undici';
+import { parseLogLines, spawnService, startService } from '../helpers/service.js';
+
+const DELAY_MS = 1000;
+const TIMEOUT_MS = 3000;
+
+async function waitFor(
+  check: () => Promise<boolean>,
+  deadlineMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('SIGTERM with requests in flight: all complete with 200, readiness 503 during the delay, exit 0', async () => {
+  const service = await startService({
+    env: { SHUTDOWN_DELAY_MS: String(DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS) },
+  });
+  const agent = new Agent({ connections: 10, pipelining: 1 });
+  try {
+    // In flight across the whole sequence: the last ones outlive the drain delay.
+    const inFlight = [0.2, 0.8, 1.5, 1.8].map((seconds) =>
+      request(`${service.url}/delay/${seconds}`, { dispatcher: agent }).then(async (r) => ({
+        status: r.statusCode,
+        body: await r.body.text(),
+      })),
+    );
+    await waitFor(
+      async () => {
+        const r = await request(`${service.url}/metrics`, { dispatcher: agent });
+        return /^http_requests_in_flight 5$/m.test(await r.body.text());
+      },
+      5000,
+      'four requests in flight',
+    );
+    const signalledAt = performance.now();
+    service.process.kill('SIGTERM');
+
+    await waitFor(
+      async () => (await fetch(`${service.url}/readyz`)).status === 503,
+      500,
+      'readiness to turn 503',
+    );
+    const readyAt = performance.now() - signalledAt;
+    // Still serving ordinary requests during the delay, each telling the client to reconnect.
+    const during = await fetch(`${service.url}/`);
+    assert.equal(during.status, 200);
+    assert.equal(during.headers.get('connection'), 'close');
+
+    const results = await Promise.all(inFlight);
+    const status = await service.exited;
+    const elapsed = performance.now() - signalledAt;
+
+    assert.ok(
+      readyAt < DELAY_MS,
+      `readiness turned 503 after ${readyAt} ms, before the delay ended`,
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200, 200, 200],
+    );
+    assert.deepEqual(status, { code: 0, signal: null });
+    assert.ok(elapsed >= DELAY_MS, `kept serving for the delay (${elapsed} ms)`);
+    assert.ok(elapsed < DELAY_MS + TIMEOUT_MS, `exited within delay + timeout (${elapsed} ms)`);
+    const messages = service.logs().map((record) => record.msg);
+    const sequence = [
+      'shutdown started: readiness now 503, still serving during the drain delay',
+      'drain delay over: no longer accepting connections, finishing in-flight requests',
+      'shutdown complete: all requests finished, exiting 0',
+    ];
+    assert.deepEqual(
+      messages.filter((m) => typeof m === 'string' && sequence.includes(m)),
+      sequence,
+    );
+  } finally {
+    await agent.close();
+    await service.stop('SIGKILL');
+  }
+});
+
+test('after the delay the listener is closed: new connections are refused', async () => {
+  const service = await startService({
+    env: { SHUTDOWN_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '2000' },
+  });
+  const slow = fetch(`${service.url}/delay/1`);
+  service.process.kill('SIGTERM');
+  await waitFor(
+    async () => {
+      try {
+        await fetch(`${service.url}/healthz`);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    1500,
+    'the listener to close',
+  );
+  assert.equal((await slow).status, 200, 'the in-flight request still completes');
+  assert.equal((await service.exited).code, 0);
+});
+
+test('a second signal during the drain exits at once with code 1', async () => {
+  const service = await startService({ env: { SHUTDOWN_DELAY_MS: '30000' } });
+  service.process.kill('SIGTERM');
+  await waitFor(
+    async () => (await fetch(`${service.url}/readyz`)).status === 503,
+    2000,
+    'draining',
+  );
+  const started = performance.now();
+  service.process.kill('SIGINT');
+  const status = await service.exited;
+  assert.equal(status.code, 1);
+  assert.ok(performance.now() - started < 2000);
+  assert.ok(
+    service.logs().some((r) => r.msg === 'second signal during shutdown: exiting now with code 1'),
+  );
+});
+
+test('requests outliving SHUTDOWN_TIMEOUT_MS are cut and the process exits 1', async () => {
+  const service = await startService({
+    env: { SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '300' },
+  });
+  const stuck = fetch(`${service.url}/delay/5`).then(
+    (r) => r.status,
+    () => 'connection closed',
+  );
+  await waitFor(
+    async () =>
+      /^http_requests_in_flight 2$/m.test(await (await fetch(`${service.url}/metrics`)).text()),
+    3000,
+    'the slow request to be in flight',
+  );
+  const started = performance.now();
+  service.process.kill('SIGTERM');
+  const status = await service.exited;
+  assert.equal(status.code, 1);
+  assert.ok(performance.now() - started < 2000);
+  assert.equal(await stuck, 'connection closed');
+  assert.ok(service.logs().some((r) => String(r.msg).startsWith('shutdown timeout')));
+});
+
+test('an uncaught exception logs one fatal line and exits 1', async () => {
+  // A preloaded module throws outside any request once the server runs.
+  const thrower = 'data:text/javascript,setTimeout(() => { throw new Error("kaboom") }, 300)';
+  const { lines, exited } = spawnService({ nodeArgs: ['--import', thrower] });
+  const status = await exited;
+  assert.equal(status.code, 1);
+  const fatal = parseLogLines(lines).filter((r) => r.level === 'fatal');
+  assert.equal(fatal.length, 1);
+  assert.equal(fatal[0]?.msg, 'uncaught exception: exiting');
+});

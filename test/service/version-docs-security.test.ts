@@ -1,0 +1,91 @@
+// /version, the OpenAPI document, the Swagger UI page, security headers and CORS.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { appWith } from '../helpers/app.js';
+
+test('/version reports what was injected at build time, "unknown" otherwise', async () => {
+  const built = await appWith({
+    APP_VERSION: '3.1.4',
+    GIT_COMMIT: 'deadbeef',
+    BUILD_TIME: '2026-11-27T00:00:00Z',
+  });
+  assert.deepEqual((await built.inject('/version')).json(), {
+    version: '3.1.4',
+    commit: 'deadbeef',
+    buildTime: '2026-11-27T00:00:00Z',
+    environment: 'local',
+  });
+  await built.close();
+  const local = await appWith();
+  const body = local.inject('/version');
+  assert.deepEqual((await body).json(), {
+    version: '1.2.3',
+    commit: 'unknown',
+    buildTime: 'unknown',
+    environment: 'local',
+  });
+  await local.close();
+});
+
+test('/openapi.json documents every route with its schemas', async () => {
+  const app = await appWith();
+  const spec = (await app.inject('/openapi.json')).json<{
+    openapi: string;
+    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  }>();
+  assert.equal(spec.openapi, '3.0.3');
+  for (const path of [
+    '/',
+    '/healthz',
+    '/readyz',
+    '/metrics',
+    '/version',
+    '/work',
+    '/status/{code}',
+    '/delay/{seconds}',
+    '/faults',
+  ]) {
+    assert.ok(spec.paths[path], `${path} documented`);
+  }
+  assert.ok(spec.paths['/']?.get?.responses['200'], 'GET / has a response schema');
+  assert.ok(spec.paths['/readyz']?.get?.responses['503'], '/readyz documents its 503');
+  await app.close();
+});
+
+test('/docs serves the Swagger UI page', async () => {
+  const app = await appWith();
+  const response = await app.inject('/docs');
+  const page =
+    response.statusCode === 302 ? await app.inject(String(response.headers.location)) : response;
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /swagger-ui/i);
+  await app.close();
+});
+
+test('security headers are on every answer', async () => {
+  const app = await appWith();
+  const response = await app.inject('/');
+  assert.match(String(response.headers['content-security-policy']), /default-src 'self'/);
+  assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/);
+  assert.equal(response.headers['x-content-type-options'], 'nosniff');
+  assert.equal(response.headers['x-frame-options'], 'SAMEORIGIN');
+  assert.match(String(response.headers['strict-transport-security']), /max-age=\d+/);
+  assert.equal(response.headers['x-powered-by'], undefined);
+  await app.close();
+});
+
+test('CORS is open to all origins by default, as before', async () => {
+  const app = await appWith();
+  const response = await app.inject({ url: '/', headers: { origin: 'https://anywhere.example' } });
+  assert.equal(response.headers['access-control-allow-origin'], '*');
+  await app.close();
+});
+
+test('CORS_ORIGINS restricts the allowed origins', async () => {
+  const app = await appWith({ CORS_ORIGINS: 'https://ok.example' });
+  const allowed = await app.inject({ url: '/', headers: { origin: 'https://ok.example' } });
+  assert.equal(allowed.headers['access-control-allow-origin'], 'https://ok.example');
+  const refused = await app.inject({ url: '/', headers: { origin: 'https://evil.example' } });
+  assert.equal(refused.headers['access-control-allow-origin'], undefined);
+  await app.close();
+});
