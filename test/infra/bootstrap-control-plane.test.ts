@@ -129,7 +129,7 @@ describe('control-plane.sh on a fresh node, then again on the initialised node',
   });
 });
 
-describe('control-plane.sh stops with one clear line', () => {
+describe('control-plane.sh stops with one clear line', { concurrency: true }, () => {
   const cases: { name: string; env: Record<string, string>; message: RegExp; leaks?: string }[] = [
     {
       name: 'a malformed bootstrap token, without printing it',

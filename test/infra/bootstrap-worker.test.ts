@@ -70,7 +70,7 @@ describe('worker.sh on a fresh node, then again on the joined node', () => {
   });
 });
 
-describe('worker.sh stops with one clear line and does not join', () => {
+describe('worker.sh stops with one clear line and does not join', { concurrency: true }, () => {
   const cases: { name: string; env: Record<string, string>; message: RegExp }[] = [
     {
       name: 'when the published CA hash is malformed',
