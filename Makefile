@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: help install build run-server dev test test-only lint format typecheck clean
+.PHONY: help install build run-server dev test test-only lint format typecheck clean env-example
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -44,3 +44,6 @@ clean: ## Remove build output and coverage
 	rm -rf dist coverage .tmp
 
 -include mk/*.mk
+
+env-example: $(NPM_STAMP) ## Regenerate .env.example from src/config.ts
+	npx tsx scripts/env-example.ts > .env.example
