@@ -151,7 +151,7 @@ test('mounts line up: config, rules, dashboards and the receivers Secret are whe
     d.spec?.template.spec?.containers[0]?.volumeMounts?.find((m) => m.name === volumeName)
       ?.mountPath;
   const volumeOf = (d: Deployment, configMap: string) =>
-    d.spec?.template.spec?.volumes?.find((v) => v.configMap?.name.startsWith(`${configMap}-`));
+    d.spec?.template.spec?.volumes?.find((v) => v.configMap?.name?.startsWith(`${configMap}-`));
 
   const prometheus = deployment(objects, 'prometheus');
   const args = prometheus.spec?.template.spec?.containers[0]?.args ?? [];
