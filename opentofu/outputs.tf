@@ -52,11 +52,12 @@ output "ssh_commands" {
 }
 
 output "kubeconfig_command" {
-  description = "Fetches the cluster-admin kubeconfig from the control plane and points it at the external endpoint (in the API server certificate)."
+  description = "Fetches the cluster-admin kubeconfig from the control plane into ~/.kube/hello-k8s.conf (outside the repository: it is a credential) and points it at the external endpoint, which the API server certificate covers."
   value = join(" && ", [
-    "gcloud compute ssh ${local.control_plane.name} --project ${var.project_id} --zone ${var.zone} --tunnel-through-iap --command 'sudo cat /etc/kubernetes/admin.conf' > kubeconfig",
-    "chmod 600 kubeconfig",
-    "kubectl --kubeconfig kubeconfig config set-cluster kubernetes --server https://${google_compute_address.control_plane_external.address}:${local.api_server_port}",
+    "mkdir -p \"$HOME/.kube\"",
+    "gcloud compute ssh ${local.control_plane.name} --project ${var.project_id} --zone ${var.zone} --tunnel-through-iap --command 'sudo cat /etc/kubernetes/admin.conf' > \"$HOME/.kube/hello-k8s.conf\"",
+    "chmod 600 \"$HOME/.kube/hello-k8s.conf\"",
+    "kubectl --kubeconfig \"$HOME/.kube/hello-k8s.conf\" config set-cluster kubernetes --server https://${google_compute_address.control_plane_external.address}:${local.api_server_port}",
   ])
 }
 

@@ -13,12 +13,19 @@ K8S_PACKAGES=(kubelet kubeadm kubectl)
 # warns when the sandbox image differs from the one it pre-pulls.
 PAUSE_IMAGE=registry.k8s.io/pause:3.9
 APT_UPDATED=false
+# On a first boot unattended-upgrades often holds the dpkg lock for a while: wait, don't fail.
+APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=600)
 
 apt_update_once() {
   if [[ $APT_UPDATED == false ]]; then
-    apt-get update -q
+    apt-get update -q "${APT_LOCK_WAIT[@]}"
     APT_UPDATED=true
   fi
+}
+
+apt_install() {
+  apt_update_once
+  apt-get install -y -q "${APT_LOCK_WAIT[@]}" "$@"
 }
 
 pkg_installed() {
@@ -65,8 +72,7 @@ install_containerd() {
     log "containerd already installed ($(pkg_version containerd))"
     return 0
   fi
-  apt_update_once
-  apt-get install -y -q containerd
+  apt_install containerd
 }
 
 configure_containerd() {
@@ -90,8 +96,7 @@ add_kubernetes_repo() {
   local keyring="${BOOTSTRAP_ROOT}${K8S_KEYRING_PATH}"
   local repo="https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/"
   if ! command -v gpg >/dev/null; then
-    apt_update_once
-    apt-get install -y -q gpg
+    apt_install gpg
   fi
   if [[ ! -s $keyring ]]; then
     mkdir -p "$(dirname "$keyring")"
@@ -119,8 +124,7 @@ install_kubernetes_packages() {
     fi
   done
   if ((${#missing[@]} > 0)); then
-    apt_update_once
-    apt-get install -y -q "${missing[@]}"
+    apt_install "${missing[@]}"
   else
     log "kubelet, kubeadm and kubectl already installed"
   fi

@@ -96,7 +96,7 @@ export class Sandbox {
   /** Runs a file (a script from opentofu/scripts by default) with bash. */
   run(script: string, env: Record<string, string>): Promise<RunResult> {
     const path = script.startsWith('/') ? script : join(SCRIPTS_DIR, script);
-    return run('bash', [path], { env: this.env(env), cwd: this.dir, timeoutMs: 30_000 });
+    return run('bash', [path], { env: this.env(env), cwd: this.dir, timeoutMs: 120_000 });
   }
 
   /** Every faked command called so far, as "name args" lines. */

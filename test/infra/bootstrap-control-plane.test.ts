@@ -68,7 +68,9 @@ describe('control-plane.sh on a fresh node, then again on the initialised node',
       ),
     );
     assert.ok(
-      firstCalls.includes('apt-get install -y -q kubelet kubeadm kubectl'),
+      firstCalls.includes(
+        'apt-get install -y -q -o DPkg::Lock::Timeout=600 kubelet kubeadm kubectl',
+      ),
       firstCalls.join('\n'),
     );
     for (const pkg of ['kubelet', 'kubeadm', 'kubectl'])

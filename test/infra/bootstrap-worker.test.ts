@@ -2,8 +2,9 @@
 // for the API server, joins pinned to the CA hash the control plane published (never skipping
 // verification), joins only once, and stops with one clear line when the hash is missing or bad.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Sandbox, TEST_TOKEN, WORKER_ENV } from '../helpers/infra-bootstrap.js';
+import { Sandbox, TEST_TOKEN, WORKER_ENV, writeText } from '../helpers/infra-bootstrap.js';
 import type { RunResult } from '../helpers/run.js';
 
 const CA_HASH = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -114,5 +115,28 @@ describe('worker.sh stops with one clear line and does not join', { concurrency:
         sandbox.cleanup();
       }
     });
+  }
+});
+
+test('packages of another Kubernetes minor are left alone with a warning (upgrades are kubeadm upgrade)', async () => {
+  const sandbox = new Sandbox();
+  try {
+    for (const pkg of ['kubelet', 'kubeadm', 'kubectl'])
+      writeText(join(sandbox.state, 'packages', pkg), '1.29.9-1.1');
+    const result = await sandbox.run('worker.sh', {
+      ...WORKER_ENV,
+      FAKE_PUBLISHED_CA_HASH: CA_HASH,
+    });
+    assert.equal(result.code, 0, output(result));
+    assert.match(
+      result.stdout,
+      /WARNING: kubelet 1\.29\.9-1\.1 is installed but KUBERNETES_MINOR is 1\.30; left unchanged/,
+    );
+    assert.deepEqual(
+      called(sandbox.calls(), 'apt-get install').filter((call) => /kube(let|adm|ctl)/.test(call)),
+      [],
+    );
+  } finally {
+    sandbox.cleanup();
   }
 });
