@@ -9,12 +9,14 @@ import { handleClientError } from './client-error.js';
 import type { Config } from './config.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import { FaultSettings } from './fault-settings.js';
+import { frameworkErrorHandler } from './framework-errors.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import accessLogPlugin from './plugins/access-log.js';
 import docsPlugin from './plugins/docs.js';
 import errorsPlugin from './plugins/errors.js';
 import faultInjectionPlugin from './plugins/fault-injection.js';
+import finiteNumbersPlugin from './plugins/finite-numbers.js';
 import metricsPlugin from './plugins/metrics.js';
 import securityPlugin from './plugins/security.js';
 import { requestIdFor } from './request-id.js';
@@ -46,6 +48,9 @@ function serverFactoryFor(config: Config) {
         // How often Node checks the two timeouts above; the default (30 s) lets a slow client
         // hold a socket far longer than HEADERS_TIMEOUT_MS.
         connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+        // Node would answer a request without Host with an empty 400; the errors plugin answers
+        // it in the JSON error shape instead.
+        requireHostHeader: false,
       },
       handler,
     );
@@ -70,6 +75,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // During the drain delay the service keeps answering normally; Fastify's default would
     // answer 503 to every request on a kept-alive connection once close() starts.
     return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
     serverFactory: serverFactoryFor(config),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -84,6 +90,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   await app.register(errorsPlugin);
+  await app.register(finiteNumbersPlugin);
   await app.register(accessLogPlugin);
   await app.register(securityPlugin, { config });
   // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.

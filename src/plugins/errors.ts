@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorBody } from '../errors.js';
+import { REQUEST_ID_HEADER } from '../request-id.js';
 import { ErrorResponse } from '../schemas.js';
 
 const MAX_ECHOED_PATH = 100;
@@ -31,6 +32,18 @@ export default fp(
         return reply.code(status).send(errorBody(status, safe, request.id));
       }
       return reply.code(status).send(errorBody(status, clientMessage(error), request.id));
+    });
+
+    // HTTP/1.1 requires Host (RFC 9112 3.2); Node's own check would answer without a body.
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.raw.headers.host === undefined && request.raw.httpVersion === '1.1') {
+        void reply
+          .code(400)
+          .header(REQUEST_ID_HEADER, request.id)
+          .send(errorBody(400, 'Missing Host header', request.id));
+        return;
+      }
+      done();
     });
 
     app.setNotFoundHandler((request, reply) => {

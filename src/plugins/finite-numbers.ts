@@ -1,0 +1,31 @@
+// Rejects non-finite numbers in path parameters and query strings. Ajv coerces the text
+// "Infinity" to the number Infinity and then skips minimum/maximum for it, so without this
+// GET /work?ms=Infinity would spin the event loop forever and /status/Infinity would be a 500
+// (found by the hostile-input fuzz test).
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpError } from '../errors.js';
+
+function firstNonFinite(values: unknown): string | undefined {
+  if (typeof values !== 'object' || values === null) return undefined;
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) return key;
+  }
+  return undefined;
+}
+
+export default fp(
+  function finiteNumbersPlugin(app: FastifyInstance) {
+    app.addHook('preHandler', (request, _reply, done) => {
+      const param = firstNonFinite(request.params);
+      const query = param === undefined ? firstNonFinite(request.query) : undefined;
+      if (param !== undefined || query !== undefined) {
+        const where = param !== undefined ? `params/${param}` : `querystring/${query ?? ''}`;
+        done(new HttpError(400, `${where} must be a finite number`));
+        return;
+      }
+      done();
+    });
+  },
+  { name: 'finite-numbers' },
+);
