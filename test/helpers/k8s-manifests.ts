@@ -69,15 +69,20 @@ export function kustomize(kubectl: string, dir: string): Promise<K8sObject[]> {
   return result;
 }
 
+export function overlayDir(env: Environment): string {
+  return `k8s/overlays/${env}`;
+}
+
+/** Every tree under k8s/ this area owns. */
+export const TREES = ['k8s/base', ...ENVIRONMENTS.map(overlayDir), 'k8s/cluster'];
+
 /** Renders a directory, or skips the test (fails it under CI=true) when kubectl is missing. */
 export async function renderOrSkip(t: TestContext, dir: string): Promise<K8sObject[] | undefined> {
   const kubectl = requireTool(t, 'kubectl', 'renders k8s/ with kubectl kustomize');
   if (!kubectl) return undefined;
+  // The first call starts every render at once: kubectl runs in parallel while tests wait.
+  for (const tree of TREES) void kustomize(kubectl, tree).catch(() => undefined);
   return kustomize(kubectl, dir);
-}
-
-export function overlayDir(env: Environment): string {
-  return `k8s/overlays/${env}`;
 }
 
 /** The 1.30 type of each kind the tests look into. */
