@@ -16,6 +16,13 @@ resource "google_compute_subnetwork" "nodes" {
   ip_cidr_range = var.subnet_cidr
   # Lets nodes reach Google APIs (guest attributes, logging) over internal routes.
   private_ip_google_access = true
+
+  lifecycle {
+    precondition {
+      condition     = startswith(var.zone, "${var.region}-")
+      error_message = "zone: ${var.zone} is not in region ${var.region}; set both (for example us-central1 and us-central1-a)."
+    }
+  }
 }
 
 resource "google_compute_address" "control_plane_internal" {

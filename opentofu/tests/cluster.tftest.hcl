@@ -156,3 +156,14 @@ run "unsupported_kubernetes_minor_is_refused" {
 
   expect_failures = [var.kubernetes_minor]
 }
+
+run "zone_outside_the_region_is_refused" {
+  command = plan
+
+  variables {
+    region = "europe-west1"
+    zone   = "us-central1-a"
+  }
+
+  expect_failures = [google_compute_subnetwork.nodes]
+}

@@ -156,6 +156,11 @@ describe('network and firewall', () => {
     const subnet = resource(config, 'google_compute_subnetwork', 'nodes');
     assert.equal(subnet.ip_cidr_range, '${var.subnet_cidr}');
     assert.equal(subnet.network, '${google_compute_network.cluster.id}');
+    assert.equal(
+      first(first(subnet.lifecycle).precondition).condition,
+      '${startswith(var.zone, "${var.region}-")}',
+      'a zone outside the region must fail the plan',
+    );
   });
 
   test('static internal addresses from the node layout and external addresses for every node', () => {
