@@ -1,0 +1,8 @@
+# Monitoring (issue 5): the local Prometheus + Alertmanager stack and the monitoring tests.
+.PHONY: monitor test-monitoring
+
+monitor: build ## Run hello-api + Prometheus + Alertmanager locally with the shipped rules (Ctrl-C stops)
+	npx tsx scripts/monitor/main.ts
+
+test-monitoring: build ## Run the monitoring tests (promtool, amtool, manifests, live stack)
+	npx tsx scripts/run-tests.ts test/monitoring

@@ -1,0 +1,121 @@
+// `make monitor`: the local monitoring stack for a person at a browser. Starts the built service
+// (fault injection on), Alertmanager and Prometheus with the shipped rules and routes, and a
+// webhook sink that prints each notification the receivers would have sent to Slack. Ctrl-C
+// (or SIGTERM) stops everything and exits 0. The local target is labelled namespace "prod" so
+// the prod-only SLO alerts apply too.
+// Ports: MONITOR_SERVICE_PORT (8000), MONITOR_PROMETHEUS_PORT (9090),
+// MONITOR_ALERTMANAGER_PORT (9093), MONITOR_WEBHOOK_PORT (9095).
+import { existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startService, type LocalProcess } from './processes.js';
+import { startMonitoringStack, type MonitoringStack } from './stack.js';
+import type { Notification } from './webhook-sink.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVER_ENTRY = `${ROOT}dist/server.js`;
+const WORK_DIR = `${ROOT}.tmp/monitor`;
+
+function port(variable: string, fallback: number): number {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new Error(`${variable}=${raw}: must be a port number (1-65535)`);
+  return value;
+}
+
+async function assertFree(what: string, portNumber: number, variable: string): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', () => {
+      reject(
+        new Error(
+          `port ${portNumber} (${what}) is in use on 127.0.0.1: free it or set ${variable}`,
+        ),
+      );
+    });
+    server.listen(portNumber, '127.0.0.1', () => {
+      server.close(() => {
+        resolve();
+      });
+    });
+  });
+}
+
+function describe(notification: Notification): string {
+  const attachments = notification.body.attachments as { title?: string }[] | undefined;
+  return `notification -> ${notification.path}: ${attachments?.[0]?.title ?? JSON.stringify(notification.body)}`;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(SERVER_ENTRY))
+    throw new Error(`${SERVER_ENTRY} is missing: run "make build" first`);
+  const ports = {
+    service: port('MONITOR_SERVICE_PORT', 8000),
+    prometheus: port('MONITOR_PROMETHEUS_PORT', 9090),
+    alertmanager: port('MONITOR_ALERTMANAGER_PORT', 9093),
+    webhook: port('MONITOR_WEBHOOK_PORT', 9095),
+  };
+  await assertFree('hello-api', ports.service, 'MONITOR_SERVICE_PORT');
+  await assertFree('Prometheus', ports.prometheus, 'MONITOR_PROMETHEUS_PORT');
+  await assertFree('Alertmanager', ports.alertmanager, 'MONITOR_ALERTMANAGER_PORT');
+  await assertFree('webhook sink', ports.webhook, 'MONITOR_WEBHOOK_PORT');
+  // A fresh start each time: yesterday's TSDB would mix with today's experiment.
+  rmSync(WORK_DIR, { recursive: true, force: true });
+
+  // Filled in as each part starts, so a signal during start-up stops what already runs.
+  const running: { service?: LocalProcess; stack?: MonitoringStack } = {};
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping Prometheus, Alertmanager, the webhook sink and hello-api`);
+    await running.stack?.stop();
+    await running.service?.stop();
+    console.log('monitoring stack stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once.
+  const service = await startService(SERVER_ENTRY, ports.service, {
+    FAULT_INJECTION_ENABLED: 'true',
+    SHUTDOWN_DELAY_MS: '0',
+  });
+  running.service = service;
+  const stack = await startMonitoringStack({
+    dir: WORK_DIR,
+    servicePort: ports.service,
+    prometheusPort: ports.prometheus,
+    alertmanagerPort: ports.alertmanager,
+    sinkPort: ports.webhook,
+    environment: 'prod',
+    interval: '15s',
+    onNotification: (notification) => {
+      console.log(describe(notification));
+    },
+  });
+
+  running.stack = stack;
+
+  const svc = service.url;
+  console.log(
+    [
+      'monitoring stack ready (Ctrl-C stops it):',
+      `  hello-api     ${svc}/  (metrics at ${svc}/metrics)`,
+      `  Prometheus    ${stack.prometheus.url}/alerts  (targets: /targets, rules: /rules)`,
+      `  Alertmanager  ${stack.alertmanager.url}/#/alerts`,
+      `  receivers     ${stack.sink.url}/pager and /team: notifications are printed here`,
+      'try a drill:',
+      `  curl -X PUT -H 'content-type: application/json' -d '{"errorRate":0.5}' ${svc}/faults`,
+      `  while true; do curl -s -o /dev/null ${svc}/; sleep 0.1; done`,
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`make monitor: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

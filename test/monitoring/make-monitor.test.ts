@@ -1,0 +1,55 @@
+// `make monitor` (scripts/monitor/main.ts): starts the service, Prometheus and Alertmanager with
+// the shipped rules, prints where they are, and on Ctrl-C (SIGINT) stops all of them and exits 0.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { ALERTMANAGER_NAMES, findExecutable, waitUntil } from '../../scripts/monitor/processes.js';
+import { freePort } from '../../scripts/monitor/stack.js';
+import { repoPath } from '../helpers/paths.js';
+import { requireTool } from '../helpers/tools.js';
+
+test('make monitor starts the local stack with the shipped rules and Ctrl-C stops it cleanly', async (t) => {
+  if (!requireTool(t, 'prometheus', 'Debian package prometheus')) return;
+  if (!findExecutable(...ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager')) return;
+  const ports = {
+    MONITOR_SERVICE_PORT: await freePort(),
+    MONITOR_PROMETHEUS_PORT: await freePort(),
+    MONITOR_ALERTMANAGER_PORT: await freePort(),
+    MONITOR_WEBHOOK_PORT: await freePort(),
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', repoPath('scripts/monitor/main.ts')], {
+    cwd: repoPath('.'),
+    env: {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const prometheus = `http://127.0.0.1:${ports.MONITOR_PROMETHEUS_PORT}`;
+  try {
+    await waitUntil(
+      'the "monitoring stack ready" line',
+      () => Promise.resolve(output.includes('monitoring stack ready') || child.exitCode !== null),
+      30_000,
+    );
+    assert.match(output, /monitoring stack ready/, output);
+    assert.ok(output.includes(`${prometheus}/alerts`), output);
+    // The shipped rules are loaded: Watchdog is there.
+    const rules = (await (await fetch(`${prometheus}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string }[] }[] };
+    };
+    const names = rules.data.groups.flatMap((group) => group.rules.map((rule) => rule.name));
+    assert.ok(names.includes('Watchdog') && names.includes('HelloApiHighErrorRate'), names.join());
+    const service = await fetch(`http://127.0.0.1:${ports.MONITOR_SERVICE_PORT}/healthz`);
+    assert.equal(service.status, 200);
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0, output);
+  assert.match(output, /monitoring stack stopped/);
+  await assert.rejects(fetch(`${prometheus}/-/ready`), 'Prometheus must be gone after Ctrl-C');
+});
