@@ -50,6 +50,7 @@ locals {
       NODE_NAME              = worker.name
       NODE_INTERNAL_IP       = worker.ip
       KUBERNETES_MINOR       = var.kubernetes_minor
+      POD_CIDR               = local.pod_cidr
       CONTROL_PLANE_ENDPOINT = "${local.control_plane.ip}:${local.api_server_port}"
       CONTROL_PLANE_NAME     = local.control_plane.name
       CONTROL_PLANE_ZONE     = var.zone

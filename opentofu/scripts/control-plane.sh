@@ -26,7 +26,6 @@ validate_config() {
   require_match NODE_NAME "$NODE_NAME_PATTERN" 'the instance name (lowercase RFC 1123 label)'
   require_match NODE_INTERNAL_IP "$IPV4_PATTERN" 'an IPv4 address'
   require_match API_SERVER_EXTERNAL_IP "$IPV4_PATTERN" 'an IPv4 address'
-  require_match POD_CIDR '^[0-9.]+/[0-9]{1,2}$' 'an IPv4 CIDR such as 10.244.0.0/16'
   require_match SERVICE_CIDR '^[0-9.]+/[0-9]{1,2}$' 'an IPv4 CIDR such as 10.96.0.0/12'
   require_match FLANNEL_VERSION '^v[0-9]+\.[0-9]+\.[0-9]+$' 'a pinned release tag such as v0.26.7 (never latest)'
   require_match BOOTSTRAP_TOKEN "$TOKEN_PATTERN" '[a-z0-9]{6}.[a-z0-9]{16}' secret

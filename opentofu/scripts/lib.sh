@@ -24,6 +24,10 @@ die() {
 # with a half-prepared node. errtrace (-E) makes the trap fire inside functions too.
 on_error() {
   local status=$1 line=$2
+  # Inside $(...) the failure is reported once, by the parent shell, when the substitution fails.
+  if ((BASH_SUBSHELL > 0)); then
+    exit "$status"
+  fi
   trap - ERR
   die "step '${CURRENT_STEP:-startup}' failed (exit ${status}, line ${line}); stopping, later steps did not run"
 }

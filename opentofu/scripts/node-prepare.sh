@@ -4,7 +4,7 @@
 # driver, and kubelet/kubeadm/kubectl from the pinned Kubernetes minor's package repository, held
 # there. Every function checks before it changes anything, so running it again on every boot is
 # a no-op on a prepared node.
-# Needs: KUBERNETES_MINOR (e.g. 1.30). Uses the helpers from lib.sh.
+# Needs: KUBERNETES_MINOR (e.g. 1.30), POD_CIDR (e.g. 10.244.0.0/16). Uses the helpers from lib.sh.
 
 export DEBIAN_FRONTEND=noninteractive
 K8S_KEYRING_PATH=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
@@ -137,8 +137,21 @@ install_kubernetes_packages() {
   done
 }
 
+# The instance metadata holds the bootstrap token (and the metadata server hands out the node's
+# service-account tokens): pods must not reach it. Host processes (kubelet, this script) are not
+# forwarded traffic, so they keep access. The rule does not survive a reboot; this step, run on
+# every boot, puts it back.
+block_pod_metadata_access() {
+  local rule=(FORWARD -s "$POD_CIDR" -d 169.254.169.254/32 -j DROP)
+  if ! iptables -w -C "${rule[@]}" 2>/dev/null; then
+    iptables -w -I "${rule[@]}"
+    log "pods ($POD_CIDR) blocked from the metadata server"
+  fi
+}
+
 prepare_node() {
   require_match KUBERNETES_MINOR '^1\.[0-9]{2}$' 'a Kubernetes minor version such as 1.30'
+  require_match POD_CIDR '^[0-9.]+/[0-9]{1,2}$' 'an IPv4 CIDR such as 10.244.0.0/16'
   step "turn swap off" disable_swap
   step "load the overlay and br_netfilter kernel modules" load_kernel_modules
   step "apply the Kubernetes networking sysctls" apply_sysctl
@@ -146,4 +159,5 @@ prepare_node() {
   step "configure containerd with the systemd cgroup driver" configure_containerd
   step "add the Kubernetes v${KUBERNETES_MINOR} package repository" add_kubernetes_repo
   step "install and hold kubelet, kubeadm and kubectl ${KUBERNETES_MINOR}" install_kubernetes_packages
+  step "block pods from the instance metadata server" block_pod_metadata_access
 }

@@ -32,6 +32,7 @@ const FAKED = [
   'modprobe',
   'sysctl',
   'swapoff',
+  'iptables',
 ];
 
 /** A valid token in kubeadm's format; the fakes never send it anywhere. */
@@ -53,6 +54,7 @@ export const WORKER_ENV: Readonly<Record<string, string>> = {
   NODE_NAME: 'hello-k8s-worker-1',
   NODE_INTERNAL_IP: '10.160.0.4',
   KUBERNETES_MINOR: '1.30',
+  POD_CIDR: '10.244.0.0/16',
   CONTROL_PLANE_ENDPOINT: '10.160.0.3:6443',
   CONTROL_PLANE_NAME: 'hello-k8s-control-plane',
   CONTROL_PLANE_ZONE: 'us-central1-a',

@@ -57,6 +57,12 @@ describe('control-plane.sh on a fresh node, then again on the initialised node',
     assert.ok(called(firstCalls, 'systemctl restart containerd').length === 1);
   });
 
+  test('pods are blocked from the metadata server, which holds the bootstrap token', () => {
+    assert.deepEqual(called(firstCalls, 'iptables -w -I'), [
+      'iptables -w -I FORWARD -s 10.244.0.0/16 -d 169.254.169.254/32 -j DROP',
+    ]);
+  });
+
   test('kubelet, kubeadm and kubectl come from the pinned v1.30 repository and are held', () => {
     assert.equal(
       sandbox.read('etc/apt/sources.list.d/kubernetes.list').trim(),
@@ -113,6 +119,7 @@ describe('control-plane.sh on a fresh node, then again on the initialised node',
       'systemctl enable',
       'gpg',
       'sysctl --system',
+      'iptables -w -I',
     ])
       assert.deepEqual(called(calls, forbidden), [], `second run called ${forbidden}`);
     assert.deepEqual(sandbox.snapshot(), before, 'files under the node root changed');
@@ -182,6 +189,25 @@ describe('control-plane.sh stops with one clear line', { concurrency: true }, ()
       );
       assert.deepEqual(called(sandbox.calls(), 'kubeadm'), []);
       assert.deepEqual(called(sandbox.calls(), 'kubectl'), []);
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+
+  test('a failure inside a command substitution is reported once, naming its step', async () => {
+    const sandbox = new Sandbox();
+    try {
+      const result = await sandbox.run('control-plane.sh', {
+        ...CONTROL_PLANE_ENV,
+        FAKE_FAIL: 'containerd config',
+      });
+      assert.notEqual(result.code, 0);
+      const errors = result.stderr.split('\n').filter((line) => line.includes('ERROR'));
+      assert.equal(errors.length, 1, result.stderr);
+      assert.match(
+        errors[0] ?? '',
+        /step 'configure containerd with the systemd cgroup driver' failed \(exit 42/,
+      );
     } finally {
       sandbox.cleanup();
     }

@@ -377,7 +377,7 @@ describe('nodes and bootstrap', () => {
       [...readFileSync(join(TOFU_DIR, 'scripts', script), 'utf8').matchAll(/require_match (\w+) /g)]
         .map((match) => match[1] ?? '')
         .filter((name) => name !== 'CA_CERT_HASH')
-        .concat('KUBERNETES_MINOR')
+        .concat('KUBERNETES_MINOR', 'POD_CIDR')
         .sort();
     const controlPlane = Object.keys(config.locals.control_plane_environment as Block).sort();
     assert.deepEqual(controlPlane, required('control-plane.sh'));
