@@ -1,0 +1,65 @@
+// Memory safety in the pod: the smallest environment gives the container 256Mi, and its
+// kustomization sets NODE_OPTIONS=--max-old-space-size to 75 % of that (192), leaving room for
+// code, buffers and the young generation. This runs the service with that heap limit under a
+// mixed load (CPU work, error paths, near-limit bodies, metrics scrapes) and checks that it stays
+// alive, answers, never serves a 5xx, and keeps its resident memory under the container limit.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import { PeakRssSampler } from '../../scripts/bench/process-stats.js';
+import { startService } from '../helpers/service.js';
+
+const CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024; // k8s/overlays/dev: limits.memory 256Mi
+const HEAP_LIMIT_MB = Math.floor((CONTAINER_LIMIT_BYTES / 1024 / 1024) * 0.75);
+const BODY_LIMIT = 16_384;
+
+test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load inside 256Mi`, async () => {
+  const service = await startService({
+    env: {
+      NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`,
+      LOG_LEVEL: 'info',
+      BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      FAULT_INJECTION_ENABLED: 'true',
+    },
+  });
+  const pid = service.process.pid;
+  assert.ok(pid !== undefined);
+  const sampler = new PeakRssSampler(pid);
+  try {
+    const result = await autocannon({
+      url: service.url,
+      connections: 50,
+      duration: 6,
+      requests: [
+        { method: 'GET', path: '/' },
+        { method: 'GET', path: '/work?ms=2' },
+        {
+          method: 'PUT',
+          path: '/faults',
+          headers: { 'content-type': 'application/json' },
+          body: `{"errorRate":"${'x'.repeat(BODY_LIMIT - 32)}"}`,
+        },
+        { method: 'GET', path: '/metrics' },
+        { method: 'GET', path: '/no/such/route' },
+      ],
+    });
+    const peak = sampler.stop();
+
+    assert.equal(service.process.exitCode, null, 'the service died under load');
+    assert.equal(result.errors, 0, 'connection errors or timeouts under load');
+    assert.equal(result['5xx'], 0, 'server errors under load');
+    // A floor that proves the load ran, low enough for a busy CI machine.
+    assert.ok(result.requests.total > 100, `only ${result.requests.total} requests in 6 s`);
+    assert.ok(
+      peak < CONTAINER_LIMIT_BYTES,
+      `peak RSS ${Math.round(peak / 1024 / 1024)} MiB exceeds the 256Mi container limit`,
+    );
+    const health = await request(`${service.url}/healthz`);
+    await health.body.dump();
+    assert.equal(health.statusCode, 200);
+  } finally {
+    sampler.stop();
+    await service.stop('SIGKILL');
+  }
+});
