@@ -1,6 +1,17 @@
 // Renders the Kustomize trees under k8s/ with `kubectl kustomize` and parses the output into
 // plain objects, so tests can validate and assert on exactly what `kubectl apply -k` would send.
-import { isAbsolute } from 'node:path';
+// Renders are cached under .tmp/ by a hash of their inputs, shared by the test processes.
+import { createHash, type Hash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
@@ -54,16 +65,60 @@ export function parseManifests(text: string, source: string): K8sObject[] {
 
 const rendered = new Map<string, Promise<K8sObject[]>>();
 
+/** The trees a render can read; any change to a file in them changes the cache key. */
+const INPUT_TREES = ['k8s/base', 'k8s/overlays', 'k8s/cluster'];
+const CACHE_DIR = repoPath('.tmp/k8s-render');
+let inputDigest: string | undefined;
+
+function hashTree(hash: Hash, dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    const path = join(dir, entry.name);
+    hash.update(`${path}\0`);
+    if (entry.isDirectory()) hashTree(hash, path);
+    else hash.update(readFileSync(path));
+  }
+}
+
+/**
+ * Cache file of one render: named by a hash of every input file and of the kubectl binary, so
+ * the test files (separate processes) share renders and a changed file is always re-rendered.
+ */
+function cacheFile(kubectl: string, dir: string): string {
+  if (inputDigest === undefined) {
+    const hash = createHash('sha256');
+    for (const tree of INPUT_TREES) hashTree(hash, repoPath(tree));
+    const binary = statSync(kubectl);
+    hash.update(`${kubectl}\0${binary.size}\0${binary.mtimeMs}`);
+    inputDigest = hash.digest('hex');
+  }
+  const key = createHash('sha256').update(`${inputDigest}\0${dir}`).digest('hex').slice(0, 32);
+  return join(CACHE_DIR, `${key}.yaml`);
+}
+
+async function renderText(kubectl: string, dir: string): Promise<string> {
+  // Copies in temporary directories (absolute paths) are rendered afresh every time.
+  const cache = isAbsolute(dir) ? undefined : cacheFile(kubectl, dir);
+  if (cache && existsSync(cache)) return readFileSync(cache, 'utf8');
+  const out = await run(kubectl, ['kustomize', isAbsolute(dir) ? dir : repoPath(dir)], {
+    timeoutMs: 30_000,
+  });
+  if (out.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${out.stderr}`);
+  if (cache) {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const partial = `${cache}.${process.pid}`;
+    writeFileSync(partial, out.stdout);
+    renameSync(partial, cache); // atomic: a reader never sees half a file
+  }
+  return out.stdout;
+}
+
 /** `kubectl kustomize <dir>` (relative to the repository, or absolute), parsed; cached per dir. */
 export function kustomize(kubectl: string, dir: string): Promise<K8sObject[]> {
   let result = rendered.get(dir);
   if (!result) {
-    result = run(kubectl, ['kustomize', isAbsolute(dir) ? dir : repoPath(dir)], {
-      timeoutMs: 30_000,
-    }).then((out) => {
-      if (out.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${out.stderr}`);
-      return parseManifests(out.stdout, dir);
-    });
+    result = renderText(kubectl, dir).then((text) => parseManifests(text, dir));
     rendered.set(dir, result);
   }
   return result;
@@ -80,8 +135,6 @@ export const TREES = ['k8s/base', ...ENVIRONMENTS.map(overlayDir), 'k8s/cluster'
 export async function renderOrSkip(t: TestContext, dir: string): Promise<K8sObject[] | undefined> {
   const kubectl = requireTool(t, 'kubectl', 'renders k8s/ with kubectl kustomize');
   if (!kubectl) return undefined;
-  // The first call starts every render at once: kubectl runs in parallel while tests wait.
-  for (const tree of TREES) void kustomize(kubectl, tree).catch(() => undefined);
   return kustomize(kubectl, dir);
 }
 
