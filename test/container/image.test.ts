@@ -1,0 +1,356 @@
+// Builds the image from the Dockerfile and runs it with the hardening Kubernetes uses
+// (read-only root, tmpfs /tmp, no capabilities, no new privileges), then checks what users of a
+// production image rely on: non-root numeric user, the endpoints through a published port, the
+// build facts, the health check, graceful SIGTERM as PID 1, and the size of the app's layers.
+// Needs podman or docker: skipped with one line without one, failed under CI=true.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test, type TestContext } from 'node:test';
+import { findEngine, type ContainerEngine } from '../../scripts/container/engine.js';
+import { buildCommand, runCommand } from '../../scripts/container/image-commands.js';
+import { ensureStandinBase } from '../../scripts/container/standin-base.js';
+import {
+  dockerfileArg,
+  engineOk,
+  engineRun,
+  freePort,
+  inspectImage,
+  layerSizes,
+  megabytes,
+  pollUntil,
+  tryGet,
+} from '../helpers/container.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { run } from '../helpers/run.js';
+import { parseLogLines } from '../helpers/service.js';
+import { IN_CI } from '../helpers/tools.js';
+
+const APP_UID = '10001';
+const APP_LAYERS_LIMIT_BYTES = 40 * 1_000_000;
+const SHUTDOWN_DELAY_MS = 1_000;
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+const SHUTDOWN_LOG = [
+  'shutdown started: readiness now 503, still serving during the drain delay',
+  'drain delay over: no longer accepting connections, finishing in-flight requests',
+  'shutdown complete: all requests finished, exiting 0',
+];
+
+/**
+ * The Dockerfile's own pinned base when this machine has it or can pull it; else the stand-in
+ * built from the host's Node.js (no registry is reachable from CI). CONTAINER_TEST_BASE_IMAGE
+ * forces one.
+ */
+async function chooseBase(
+  engine: ContainerEngine,
+): Promise<{ base: string; buildArg: string | undefined; why: string }> {
+  const forced = process.env.CONTAINER_TEST_BASE_IMAGE;
+  if (forced) return { base: forced, buildArg: forced, why: 'CONTAINER_TEST_BASE_IMAGE' };
+  const official = dockerfileArg('BASE_IMAGE');
+  if ((await engineRun(engine, ['image', 'inspect', official])).code === 0) {
+    return { base: official, buildArg: undefined, why: 'the Dockerfile default, present locally' };
+  }
+  const pull = await engineRun(engine, ['pull', official], 180_000);
+  if (pull.code === 0) {
+    return { base: official, buildArg: undefined, why: 'the Dockerfile default, pulled' };
+  }
+  const standin = await ensureStandinBase(engine, (line) => {
+    console.log(`# ${line}`);
+  });
+  return {
+    base: standin,
+    buildArg: standin,
+    why: `stand-in: ${official} cannot be pulled here (${pull.stderr.trim().split('\n').at(-1) ?? ''})`,
+  };
+}
+
+async function engineOrSkip(t: TestContext): Promise<ContainerEngine | undefined> {
+  const lookup = await findEngine();
+  if (lookup.engine) return lookup.engine;
+  if (IN_CI) assert.fail(`${lookup.reason}: required under CI=true; .ci/run must install podman`);
+  t.skip(lookup.reason);
+  return undefined;
+}
+
+/** Reads a file inside the running container with the image's own node (no cat needed). */
+async function readInContainer(
+  engine: ContainerEngine,
+  name: string,
+  path: string,
+): Promise<string> {
+  return engineOk(engine, [
+    'exec',
+    name,
+    'node',
+    '-e',
+    `process.stdout.write(require('fs').readFileSync(${JSON.stringify(path)}, 'latin1'))`,
+  ]);
+}
+
+function statusField(status: string, field: string): string {
+  const match = new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(status);
+  assert.ok(match?.[1] !== undefined, `/proc/1/status has no ${field} line`);
+  return match[1].trim();
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+test('container image: builds from the Dockerfile and runs hardened', async (t) => {
+  const engine = await engineOrSkip(t);
+  if (!engine) return;
+
+  const suffix = randomBytes(4).toString('hex');
+  const tag = `localhost/hello-api-test:${suffix}`;
+  const name = `hello-api-test-${suffix}`;
+  const facts = {
+    version: `9.8.7-test.${suffix}`,
+    commit: randomBytes(20).toString('hex'),
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    source: 'https://example.test/hello-api',
+  };
+
+  t.after(async () => {
+    await engineRun(engine, ['rm', '--force', name]);
+    await engineRun(engine, ['rmi', '--force', tag]);
+  });
+
+  const { base, buildArg, why } = await chooseBase(engine);
+  console.log(`# base image: ${base} (${why})`);
+
+  const buildStarted = Date.now();
+  const build = await run(
+    engine.path,
+    buildCommand(engine, { root: REPO_ROOT, tag, facts, baseImage: buildArg }),
+    { timeoutMs: 600_000 },
+  );
+  assert.equal(
+    build.code,
+    0,
+    `image build failed:\n${build.stdout.slice(-3000)}\n${build.stderr.slice(-3000)}`,
+  );
+  console.log(`# image built in ${((Date.now() - buildStarted) / 1000).toFixed(1)} s`);
+  const image = await inspectImage(engine, tag);
+
+  await t.test('image metadata: numeric non-root user, port, env, OCI labels', () => {
+    assert.equal(image.Config.User, `${APP_UID}:${APP_UID}`);
+    assert.ok('8000/tcp' in (image.Config.ExposedPorts ?? {}), 'port 8000/tcp is not exposed');
+    assert.ok(image.Config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production is not set');
+    assert.deepEqual(image.Config.Entrypoint, ['node', 'dist/server.js']);
+    const labels = image.Config.Labels ?? {};
+    assert.equal(labels['org.opencontainers.image.revision'], facts.commit);
+    assert.equal(labels['org.opencontainers.image.version'], facts.version);
+    assert.equal(labels['org.opencontainers.image.created'], facts.time);
+    assert.equal(labels['org.opencontainers.image.source'], facts.source);
+  });
+
+  await t.test('app layers above the base image stay under 40 MB', async () => {
+    const sizes = await layerSizes(engine, tag, base);
+    console.log(
+      `# image ${megabytes(sizes.totalBytes)} = base ${megabytes(sizes.baseBytes)} + app layers ${megabytes(sizes.appBytes)} (limit ${megabytes(APP_LAYERS_LIMIT_BYTES)})`,
+    );
+    for (const layer of sizes.appLayers.filter((entry) => entry.bytes > 0)) {
+      console.log(`#   ${megabytes(layer.bytes).padStart(9)}  ${layer.createdBy}`);
+    }
+    assert.ok(sizes.appBytes > 0, 'no app layers found above the base image');
+    assert.ok(
+      sizes.appBytes < APP_LAYERS_LIMIT_BYTES,
+      `app layers are ${megabytes(sizes.appBytes)}, limit ${megabytes(APP_LAYERS_LIMIT_BYTES)}`,
+    );
+  });
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = await run(
+    engine.path,
+    runCommand(engine, {
+      image: tag,
+      name,
+      hostPort: port,
+      detach: true,
+      env: {
+        APP_ENV: 'dev',
+        SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      },
+    }),
+  );
+  assert.equal(started.code, 0, `${engine.name} run failed:\n${started.stderr}`);
+
+  const containerState = async () => {
+    const text = await engineOk(engine, ['container', 'inspect', name]);
+    const [info] = JSON.parse(text) as { State: { Status: string; ExitCode: number } }[];
+    assert.ok(info, `no inspect data for container ${name}`);
+    return info.State;
+  };
+  const logs = async () => {
+    const result = await engineRun(engine, ['logs', name]);
+    return `${result.stdout}${result.stderr}`;
+  };
+
+  await pollUntil('GET /readyz answers 200 through the published port', 60_000, async () => {
+    const state = await containerState();
+    if (state.Status === 'exited') {
+      assert.fail(`container exited (${state.ExitCode}) before ready:\n${await logs()}`);
+    }
+    const response = await tryGet(`${url}/readyz`);
+    return response?.status === 200 ? true : undefined;
+  });
+
+  await t.test(
+    'PID 1 is node dist/server.js as UID/GID 10001, no capabilities, no new privileges',
+    async () => {
+      const cmdline = (await readInContainer(engine, name, '/proc/1/cmdline')).split('\0');
+      assert.deepEqual(cmdline.filter(Boolean), ['node', 'dist/server.js']);
+      const status = await readInContainer(engine, name, '/proc/1/status');
+      assert.deepEqual(statusField(status, 'Uid').split(/\s+/), [
+        APP_UID,
+        APP_UID,
+        APP_UID,
+        APP_UID,
+      ]);
+      assert.deepEqual(statusField(status, 'Gid').split(/\s+/), [
+        APP_UID,
+        APP_UID,
+        APP_UID,
+        APP_UID,
+      ]);
+      assert.equal(
+        BigInt(`0x${statusField(status, 'CapEff')}`),
+        0n,
+        'effective capabilities remain',
+      );
+      assert.equal(
+        BigInt(`0x${statusField(status, 'CapBnd')}`),
+        0n,
+        'bounding capabilities remain',
+      );
+      assert.equal(statusField(status, 'NoNewPrivs'), '1');
+    },
+  );
+
+  await t.test('root filesystem is read-only, /tmp is writable', async () => {
+    const probe = await engineOk(engine, [
+      'exec',
+      name,
+      'node',
+      '-e',
+      `const fs = require('fs');
+       const attempt = (path) => { try { fs.writeFileSync(path, 'x'); return 'written'; } catch (e) { return e.code; } };
+       console.log(JSON.stringify({ app: attempt('/app/probe'), root: attempt('/probe'), tmp: attempt('/tmp/probe') }));`,
+    ]);
+    assert.deepEqual(JSON.parse(probe), { app: 'EROFS', root: 'EROFS', tmp: 'written' });
+  });
+
+  await t.test(
+    'GET /healthz, /readyz, / and /metrics answer through the published port',
+    async () => {
+      assert.deepEqual(await getJson(`${url}/healthz`), { status: 200, body: { status: 'ok' } });
+      assert.deepEqual(await getJson(`${url}/readyz`), { status: 200, body: { status: 'ok' } });
+      const root = await getJson(`${url}/`);
+      assert.equal(root.status, 200);
+      assert.equal(root.body.status, 'ok');
+      assert.equal(root.body.environment, 'dev');
+      assert.equal(root.body.version, facts.version);
+      assert.equal(typeof root.body.hostname, 'string');
+      const metrics = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
+      const text = await metrics.text();
+      assert.match(text, /^http_request_duration_seconds_count\{[^}]*route="\/"[^}]*\} [1-9]/m);
+      assert.ok(
+        text.includes(
+          `app_info{version="${facts.version}",commit="${facts.commit}",environment="dev"} 1`,
+        ),
+        `app_info with the build's version and commit is missing from /metrics`,
+      );
+    },
+  );
+
+  await t.test(
+    'GET /version reports the version, commit and time passed at build time',
+    async () => {
+      assert.deepEqual(await getJson(`${url}/version`), {
+        status: 200,
+        body: {
+          version: facts.version,
+          commit: facts.commit,
+          buildTime: facts.time,
+          environment: 'dev',
+        },
+      });
+    },
+  );
+
+  await t.test('/app/build-info.json holds the same build facts', async () => {
+    assert.deepEqual(JSON.parse(await readInContainer(engine, name, '/app/build-info.json')), {
+      version: facts.version,
+      commit: facts.commit,
+      buildTime: facts.time,
+    });
+  });
+
+  await t.test('the image HEALTHCHECK command passes, using only node', async () => {
+    const check = image.Healthcheck?.Test ?? image.Config.Healthcheck?.Test ?? [];
+    assert.equal(
+      check[0],
+      'CMD',
+      `HEALTHCHECK is missing or not exec form: ${JSON.stringify(check)}`,
+    );
+    assert.equal(check[1], 'node');
+    const result = await engineRun(engine, ['exec', name, ...check.slice(1)]);
+    assert.equal(result.code, 0, `health check failed: ${result.stderr}`);
+  });
+
+  await t.test(
+    'SIGTERM: readiness turns 503, then exit 0 within delay + timeout, shutdown logged',
+    async () => {
+      const budgetMs = SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS;
+      const started = Date.now();
+      // The engine's own kill deadline is far beyond the budget: only the service can stop in time.
+      let stopDone = false;
+      const stopping = engineRun(engine, ['stop', '-t', '60', name], 90_000).finally(() => {
+        stopDone = true;
+      });
+      // Polled until seen or until the stop is over: the 503 window is the drain delay itself.
+      const saw503 = await pollUntil(
+        'GET /readyz turns 503 during the drain delay',
+        30_000,
+        async () => {
+          const response = await tryGet(`${url}/readyz`);
+          if (response?.status === 503) return true;
+          return stopDone ? false : undefined;
+        },
+        50,
+      );
+      const stopped = await stopping;
+      assert.ok(saw503, 'GET /readyz never answered 503 between SIGTERM and exit');
+      const elapsedMs = Date.now() - started;
+      assert.equal(stopped.code, 0, `${engine.name} stop failed: ${stopped.stderr}`);
+      console.log(
+        `# stopped in ${elapsedMs} ms (drain delay ${SHUTDOWN_DELAY_MS} ms, budget ${budgetMs} ms)`,
+      );
+      assert.ok(
+        elapsedMs >= SHUTDOWN_DELAY_MS,
+        `stopped after ${elapsedMs} ms: the drain delay was skipped`,
+      );
+      assert.ok(elapsedMs < budgetMs, `stopped after ${elapsedMs} ms, budget ${budgetMs} ms`);
+
+      const state = await containerState();
+      assert.equal(state.Status, 'exited');
+      assert.equal(state.ExitCode, 0, `exit code ${state.ExitCode}:\n${await logs()}`);
+      const messages = parseLogLines((await logs()).split('\n')).map((record) => record.msg);
+      const positions = SHUTDOWN_LOG.map((message) => messages.indexOf(message));
+      assert.ok(
+        positions.every((position) => position >= 0),
+        `shutdown log lines missing: ${JSON.stringify(messages)}`,
+      );
+      assert.deepEqual(
+        [...positions].sort((a, b) => a - b),
+        positions,
+        'shutdown log lines out of order',
+      );
+    },
+  );
+});
