@@ -37,11 +37,6 @@ run "three_nodes_on_the_documented_addresses" {
   }
 
   assert {
-    condition     = google_compute_instance.control_plane.metadata["enable-guest-attributes"] == "TRUE"
-    error_message = "the control plane publishes the CA hash as a guest attribute"
-  }
-
-  assert {
     condition     = google_compute_instance.control_plane.machine_type == "e2-medium"
     error_message = "nodes are e2-medium (2 vCPU, 4 GB) by default"
   }
