@@ -1,0 +1,84 @@
+// The deploy's command line, validated before anything talks to a cluster: one line naming the
+// flag and what is allowed when something is wrong.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseDigestRef, type DigestRef } from './image-ref.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A bad argument: the CLI prints the message and exits 2. */
+export class UsageError extends Error {}
+
+/** Namespace per environment is the environment's name; each has its own NodePort. */
+export const NODE_PORTS: Record<string, number> = { dev: 30080, stage: 30081, prod: 30082 };
+
+export interface Options {
+  env: string;
+  ref: DigestRef;
+  image: string;
+  commit: string;
+  url: string;
+  timeoutSeconds: number;
+  smokeDeadlineSeconds: number;
+  overlayDir: string;
+}
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}
+
+function positiveInt(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0 || value > 3600)
+    usage(`${flag} must be a whole number of seconds 1..3600, got "${text}"`);
+  return value;
+}
+
+const FLAGS = {
+  env: { type: 'string' },
+  image: { type: 'string' },
+  commit: { type: 'string' },
+  url: { type: 'string' },
+  timeout: { type: 'string', default: '300' },
+  'smoke-deadline': { type: 'string', default: '60' },
+  overlays: { type: 'string', default: join(ROOT, 'k8s', 'overlays') },
+} as const;
+
+function readFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, strict: true, options: FLAGS }).values;
+  } catch (error) {
+    // parseArgs explains unknown or incomplete flags well; keep its message, drop the stack.
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function parseOptions(argv: string[], processEnv: NodeJS.ProcessEnv = process.env): Options {
+  const values = readFlags(argv);
+  const env = values.env ?? '';
+  const nodePort = NODE_PORTS[env];
+  if (nodePort === undefined) usage(`--env must be one of dev, stage, prod, got "${env}"`);
+  const image = values.image ?? '';
+  const ref = parseDigestRef(image);
+  if (!ref) usage(`--image must be <repository>@sha256:<64 hex> (no tag), got "${image}"`);
+  const commit = values.commit ?? '';
+  if (!/^[0-9a-zA-Z._-]{1,64}$/.test(commit))
+    usage(`--commit must be the git commit the image was built from, got "${commit}"`);
+  const url = values.url ?? processEnv.DEPLOY_URL ?? `http://127.0.0.1:${nodePort}`;
+  if (!/^https?:\/\/[^/\s]+/.test(url)) usage(`--url/DEPLOY_URL must be an http(s) URL: "${url}"`);
+  const overlayDir = resolve(values.overlays, env);
+  if (!existsSync(join(overlayDir, 'kustomization.yaml')))
+    usage(`${join(overlayDir, 'kustomization.yaml')} does not exist`);
+  return {
+    env,
+    ref,
+    image,
+    commit,
+    url,
+    timeoutSeconds: positiveInt('--timeout', values.timeout),
+    smokeDeadlineSeconds: positiveInt('--smoke-deadline', values['smoke-deadline']),
+    overlayDir,
+  };
+}
