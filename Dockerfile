@@ -1,5 +1,7 @@
-# hello-api container image. Three build stages feed a runtime stage that holds only what runs:
-# production node_modules, the compiled dist/ and package.json (the service reads its version).
+# hello-api container image. Build stages (deps, build, prod-deps, build-info) feed a runtime
+# stage that holds only what runs: production node_modules, the compiled dist/, package.json (the
+# service reads its version there) and build-info.json. Build with `make image`; checked by
+# test/container/ (build, run hardened, probe, SIGTERM, size).
 #
 # Base images: official Node.js LTS, pinned by digest (a tag can move; a digest cannot).
 # node:24.18.0-bookworm-slim (Node.js 24 "Krypton" LTS), multi-arch index digest.
