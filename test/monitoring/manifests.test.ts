@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap, Namespace, Service } from 'kubernetes-types/core/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import type { ClusterRole } from 'kubernetes-types/rbac/v1.js';
 import { parse } from 'yaml';
 import {
@@ -203,4 +204,44 @@ test('no Secret is in git: receivers and Grafana admin credentials are reference
     assert.equal(variable?.valueFrom?.secretKeyRef?.name, 'grafana-admin', name);
     assert.equal(variable.value, undefined);
   }
+});
+
+test('network policies deny ingress by default and admit every Service port from who needs it', async (t) => {
+  const objects = await renderOrSkip(t, DIR);
+  if (!objects) return;
+  const policies = ofKind<NetworkPolicy>(objects, 'NetworkPolicy');
+  const denyAll = policies.find(
+    (p) => Object.keys(p.spec?.podSelector.matchLabels ?? {}).length === 0 && !p.spec?.ingress,
+  );
+  assert.ok(denyAll?.spec?.policyTypes?.includes('Ingress'), 'no default-deny ingress policy');
+
+  const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+    Object.entries(selector ?? {}).every(([key, value]) => labels[key] === value);
+  /** Pod-selector labels allowed to reach `port` on pods labelled `labels` ({} = anyone). */
+  const sources = (labels: Record<string, string>, port: number) =>
+    policies
+      .filter((p) => selects(p.spec?.podSelector.matchLabels, labels))
+      .flatMap((p) => p.spec?.ingress ?? [])
+      .filter((rule) => (rule.ports ?? []).some((p) => p.port === port))
+      .map((rule) => rule.from?.[0]?.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? '*');
+
+  const admitted: Record<string, string[]> = {};
+  for (const service of ofKind<Service>(objects, 'Service')) {
+    const target = deployment(objects, service.metadata.name).spec?.template;
+    const container = target?.spec?.containers[0];
+    for (const servicePort of service.spec?.ports ?? []) {
+      const port = container?.ports?.find((p) => p.name === servicePort.targetPort)?.containerPort;
+      assert.ok(
+        port,
+        `Service/${service.metadata.name}: targetPort ${String(servicePort.targetPort)}`,
+      );
+      admitted[service.metadata.name] = sources(target?.metadata?.labels ?? {}, port);
+    }
+  }
+  assert.deepEqual(admitted, {
+    alertmanager: ['prometheus'],
+    grafana: ['*'],
+    'kube-state-metrics': ['prometheus'],
+    prometheus: ['*'],
+  });
 });
