@@ -257,6 +257,11 @@ function describeMachine(options: Options): string {
   ].join('\n');
 }
 
+/** Requests served per second of CPU: what a request costs, even when the core was shared. */
+function perCpuSecond(result: ServerResult): number {
+  return result.cpuShare > 0 ? result.requestsPerSecond / result.cpuShare : NaN;
+}
+
 function row(result: ServerResult): string {
   return `| ${[
     result.name,
@@ -267,6 +272,7 @@ function row(result: ServerResult): string {
     fixed(result.idleRssBytes / MB),
     fixed(result.peakRssBytes / MB),
     `${Math.round(result.cpuShare * 100)}%`,
+    Math.round(perCpuSecond(result)),
   ].join(' | ')} |`;
 }
 
@@ -324,12 +330,12 @@ async function main(): Promise<void> {
     const lines = [
       machine,
       '',
-      '| server | req/s | p50 ms | p99 ms | errors | idle RSS MB | peak RSS MB | server CPU |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| server | req/s | p50 ms | p99 ms | errors | idle RSS MB | peak RSS MB | server CPU | req per CPU-s |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       row(bare.result),
       row(s),
       '',
-      `ratio service / ceiling: ${fixed(ratio, 2)}`,
+      `ratio service / ceiling: ${fixed(ratio, 2)} by throughput, ${fixed(perCpuSecond(s) / perCpuSecond(bare.result), 2)} by CPU cost per request`,
       `start to /readyz = 200: median ${fixed(readyMedian, 0)} ms, max ${fixed(startups.at(-1) ?? NaN, 0)} ms over ${startups.length} starts`,
       `/metrics scrape: median ${fixed(scrapeMedian, 2)} ms, p99 ${fixed(percentile(scrapes.sortedMs, 99), 2)} ms over ${scrapes.sortedMs.length} scrapes, ${fixed(scrapes.bytes / 1024)} KiB`,
       `access log lines written by the service: ${accessLines} (metrics and access logging were on)`,
