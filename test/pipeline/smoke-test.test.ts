@@ -74,27 +74,27 @@ describe('smoke test', { concurrency: true }, () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr.trim(), /^smoke-test: --url\/SMOKE_URL must be an http\(s\) URL/);
   });
-});
 
-test('fails while the service is draining (readiness 503)', async () => {
-  const draining = await startService({
-    env: { GIT_COMMIT: 'abc123', SHUTDOWN_DELAY_MS: '30000', SHUTDOWN_TIMEOUT_MS: '40000' },
-  });
-  try {
-    draining.process.kill('SIGTERM');
-    // Wait for the real condition: readiness flips to 503 when shutdown starts.
-    const deadline = Date.now() + 10_000;
-    let status = 0;
-    while (Date.now() < deadline) {
-      status = (await fetch(`${draining.url}/readyz`)).status;
-      if (status === 503) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+  test('fails while the service is draining (readiness 503)', async () => {
+    const draining = await startService({
+      env: { GIT_COMMIT: 'abc123', SHUTDOWN_DELAY_MS: '30000', SHUTDOWN_TIMEOUT_MS: '40000' },
+    });
+    try {
+      draining.process.kill('SIGTERM');
+      // Wait for the real condition: readiness flips to 503 when shutdown starts.
+      const deadline = Date.now() + 10_000;
+      let status = 0;
+      while (Date.now() < deadline) {
+        status = (await fetch(`${draining.url}/readyz`)).status;
+        if (status === 503) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(status, 503, 'service never reported draining');
+      const result = await smoke(['--url', draining.url, '--commit', 'abc123', '--deadline', '10']);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout.trim(), /^smoke test FAILED: .*\/readyz: HTTP 503/);
+    } finally {
+      await draining.stop('SIGKILL');
     }
-    assert.equal(status, 503, 'service never reported draining');
-    const result = await smoke(['--url', draining.url, '--commit', 'abc123', '--deadline', '10']);
-    assert.equal(result.code, 1);
-    assert.match(result.stdout.trim(), /^smoke test FAILED: .*\/readyz: HTTP 503/);
-  } finally {
-    await draining.stop('SIGKILL');
-  }
+  });
 });
