@@ -1,7 +1,10 @@
 // Each Kustomize tree renders with `kubectl kustomize` into the objects it should hold, and
 // `make render ENV=...` prints exactly that (or one clear line for a bad ENV).
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import {
   ENVIRONMENTS,
   objectName,
@@ -9,7 +12,7 @@ import {
   parseManifests,
   renderOrSkip,
 } from '../helpers/k8s-manifests.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { run } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -79,4 +82,27 @@ test('make render ENV=prod prints the prod overlay; a bad ENV fails with one lin
   assert.notEqual(bad.code, 0, 'make render ENV=qa must fail');
   assert.match(bad.stderr, /^make render: ENV='qa' is invalid: expected one of dev stage prod$/m);
   assert.equal(bad.stdout, '', 'nothing rendered for a bad ENV');
+});
+
+/** Every file under a directory, recursively, relative to the repository. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(repoPath(dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+
+test('no Secret is committed; the example file holds a placeholder only', () => {
+  const files = ['k8s/base', 'k8s/overlays', 'k8s/cluster'].flatMap(filesUnder);
+  for (const file of files.filter((name) => name.endsWith('.yaml'))) {
+    const kinds = parseAllDocuments(readFileSync(repoPath(file), 'utf8')).map(
+      (document) => (document.toJS() as { kind?: unknown } | null)?.kind,
+    );
+    assert.ok(!kinds.includes('Secret'), `${file}: a Secret must never be committed`);
+  }
+  const examples = files.filter((name) => name.endsWith('.example'));
+  assert.deepEqual(examples, ['k8s/base/hello-api-secret.env.example']);
+  const values = readFileSync(repoPath(examples[0] ?? ''), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  assert.deepEqual(values, ['SECRET_MESSAGE=replace-me'], 'only the placeholder value');
 });
