@@ -140,7 +140,8 @@ test('two instances behind a readiness-aware proxy: a rolling restart shows no c
   const proxy = await ReadinessProxy.start(100);
   const instances = new Map<string, RunningService>();
   async function launch(name: string): Promise<void> {
-    const service = await startService({ env: ENV });
+    // The proxy probes every 100 ms, so one second of drain delay is ample here.
+    const service = await startService({ env: { ...ENV, SHUTDOWN_DELAY_MS: '1000' } });
     instances.set(name, service);
     proxy.add(name, service.url);
     await until(() => proxy.isRouting(name), `${name} to enter the rotation`);
