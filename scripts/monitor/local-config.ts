@@ -27,7 +27,7 @@ export interface LocalStackOptions {
   interval: string;
   /** Receiver file name (e.g. "pager-url") -> URL it should post to. */
   receiverUrls: Record<string, string>;
-  /** Test only: cap every alert's `for:` and Alertmanager's grouping waits, to see alerts in seconds. */
+  /** Test only: every alert's `for:` to 0s and Alertmanager's grouping waits to 1s. */
   fast?: boolean;
 }
 
@@ -94,7 +94,7 @@ export function localPrometheusConfig(options: LocalStackOptions, ruleFiles: str
       // What the hello-api job's relabelling sets from pod metadata in the cluster.
       staticJob(shippedJob(jobs, 'hello-api'), `127.0.0.1:${options.servicePort}`, {
         namespace: env,
-        pod: `hello-api-local`,
+        pod: 'hello-api-local',
         environment: env,
       }),
       staticJob(shippedJob(jobs, 'prometheus'), `127.0.0.1:${options.prometheusPort}`, {

@@ -8,7 +8,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startService, type LocalProcess } from './processes.js';
+import { startServiceProcess, type LocalProcess } from './processes.js';
 import { startMonitoringStack, type MonitoringStack } from './stack.js';
 import type { Notification } from './webhook-sink.js';
 
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once.
-  const service = await startService(SERVER_ENTRY, ports.service, {
+  const service = await startServiceProcess(SERVER_ENTRY, ports.service, {
     FAULT_INJECTION_ENABLED: 'true',
     SHUTDOWN_DELAY_MS: '0',
   });

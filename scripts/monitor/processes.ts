@@ -86,17 +86,19 @@ function startProcess(
   };
 }
 
+function hasExited(proc: LocalProcess): boolean {
+  return proc.child.exitCode !== null || proc.child.signalCode !== null;
+}
+
 /** Waits for `/-/ready`; on failure stops the process and reports what it printed. */
 async function ready(proc: LocalProcess, timeoutMs: number): Promise<LocalProcess> {
   try {
     await waitUntil(
       `${proc.name} at ${proc.url}/-/ready`,
-      async () => {
-        if (proc.child.exitCode !== null) throw new Error('exited');
-        return answers(`${proc.url}/-/ready`);
-      },
+      async () => hasExited(proc) || answers(`${proc.url}/-/ready`),
       timeoutMs,
     );
+    if (hasExited(proc)) throw new Error('exited before becoming ready');
     return proc;
   } catch (error) {
     await proc.stop();
@@ -149,7 +151,11 @@ export function startAlertmanager(options: EngineOptions): Promise<LocalProcess>
 }
 
 /** The built service (dist/server.js) on a fixed loopback port, for `make monitor`. */
-export function startService(entry: string, port: number, env: Record<string, string>) {
+export async function startServiceProcess(
+  entry: string,
+  port: number,
+  env: Record<string, string>,
+): Promise<LocalProcess> {
   const url = `http://127.0.0.1:${port}`;
   const proc = startProcess('hello-api', process.execPath, [entry], url, {
     PATH: process.env.PATH,
@@ -157,22 +163,21 @@ export function startService(entry: string, port: number, env: Record<string, st
     PORT: String(port),
     ...env,
   });
-  return (async () => {
-    try {
-      await waitUntil(
-        `hello-api at ${url}/readyz`,
-        async () => {
-          if (proc.child.exitCode !== null) throw new Error('exited');
-          return answers(`${url}/readyz`);
-        },
-        15_000,
-      );
-      return proc;
-    } catch (error) {
-      await proc.stop();
-      throw new Error(`hello-api did not become ready: ${String(error)}\n${proc.output()}`, {
-        cause: error,
-      });
-    }
-  })();
+  try {
+    await waitUntil(
+      `hello-api at ${url}/readyz`,
+      async () => {
+        // An exited process ends the wait at once; the check below reports it.
+        return hasExited(proc) || answers(`${url}/readyz`);
+      },
+      15_000,
+    );
+    if (hasExited(proc)) throw new Error('exited before becoming ready');
+    return proc;
+  } catch (error) {
+    await proc.stop();
+    throw new Error(`hello-api did not become ready: ${String(error)}\n${proc.output()}`, {
+      cause: error,
+    });
+  }
 }

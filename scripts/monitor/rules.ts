@@ -1,5 +1,5 @@
 // Reading Prometheus rule files: the alerting rules they define, and a copy whose `for:` waits
-// are capped so a test (never the shipped files) can watch an alert fire within seconds.
+// are shortened so a test (never the shipped files) can watch an alert fire within seconds.
 import { parse, stringify } from 'yaml';
 
 export interface Rule {
