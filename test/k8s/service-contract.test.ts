@@ -123,7 +123,7 @@ for (const env of ENVIRONMENTS) {
   });
 }
 
-test('probe paths the manifests use fail when the service is not ready', async () => {
+test('/readyz, the readiness probe path, turns 503 once shutdown begins', async () => {
   // Readiness must really change with the lifecycle, or the probe would route traffic to a
   // pod that is shutting down.
   const app = await appWith({});
