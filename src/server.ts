@@ -42,18 +42,24 @@ async function main(): Promise<void> {
     exit(1);
   });
 
-  // Loaded only after the configuration is known to be good, so a bad variable fails fast.
-  const { buildApp } = await import('./app.js');
-  const { createShutdown } = await import('./shutdown.js');
-  const app = await buildApp(config, { logger });
-  const onSignal = createShutdown({ app, config, logger, exit });
   // Node as PID 1 in a container gets no default signal handling: these handlers are required.
+  // Until the app exists there is nothing to drain, so an early signal just exits 0.
+  let onSignal = (signal: string): void => {
+    logger.info({ signal }, 'signal before the server started: exiting 0');
+    exit(0);
+  };
   process.on('SIGTERM', () => {
     onSignal('SIGTERM');
   });
   process.on('SIGINT', () => {
     onSignal('SIGINT');
   });
+
+  // Loaded only after the configuration is known to be good, so a bad variable fails fast.
+  const { buildApp } = await import('./app.js');
+  const { createShutdown } = await import('./shutdown.js');
+  const app = await buildApp(config, { logger });
+  onSignal = createShutdown({ app, config, logger, exit });
 
   await app.listen({ port: config.port, host: config.host });
   app.lifecycle.markReady();
