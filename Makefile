@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.package-lock.json
 .PHONY: help install build run-server dev test test-only lint format typecheck clean env-example
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 $(NPM_STAMP): package.json package-lock.json
