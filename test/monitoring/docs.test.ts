@@ -1,0 +1,60 @@
+// The monitoring docs say what ships: the README's monitoring section (alert count, NodePort,
+// scrape interval, retention, make targets) and docs/monitoring.md's alert table and runbook
+// links stay true when rules or manifests change.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import {
+  CONFIG_MAPS,
+  PROMETHEUS_CONFIG_KEY,
+  shippedConfigMap,
+} from '../../scripts/monitor/shipped-config.js';
+import { markdownAnchors, shippedAlerts } from '../helpers/monitoring-config.js';
+import { repoPath } from '../helpers/paths.js';
+
+const readme = readFileSync(repoPath('README.md'), 'utf8');
+const section =
+  /<!-- section:monitoring -->([\s\S]*?)<!-- \/section:monitoring -->/.exec(readme)?.[1] ?? '';
+const guide = readFileSync(repoPath('docs/monitoring.md'), 'utf8');
+const alerts = [...new Set(shippedAlerts().map((rule) => rule.alert))];
+
+test('README monitoring section: alert count, NodePort, scrape interval, retention are current', () => {
+  assert.ok(
+    section.includes(`${alerts.length} alerts`),
+    `README must say "${alerts.length} alerts"`,
+  );
+  const service = readFileSync(repoPath('k8s/monitoring/prometheus/service.yaml'), 'utf8');
+  const nodePort = /nodePort: (\d+)/.exec(service)?.[1] ?? '';
+  assert.ok(section.includes(`NodePort ${nodePort}`), `README must name NodePort ${nodePort}`);
+  const config = parse(
+    shippedConfigMap(CONFIG_MAPS.prometheus).data[PROMETHEUS_CONFIG_KEY] ?? '',
+  ) as {
+    global: { scrape_interval: string };
+  };
+  assert.ok(section.includes(`${config.global.scrape_interval.replace('s', ' s')} scrapes`));
+  const deployment = readFileSync(repoPath('k8s/monitoring/prometheus/deployment.yaml'), 'utf8');
+  const days = /retention\.time=(\d+)d/.exec(deployment)?.[1] ?? '';
+  const size = /retention\.size=(\d+GB)/.exec(deployment)?.[1] ?? '';
+  assert.ok(
+    section.includes(`${days} days or\n${size.replace('GB', ' GB')}`) ||
+      section.includes(`${days} days or ${size.replace('GB', ' GB')}`),
+  );
+});
+
+test('README monitoring section names make targets that exist', () => {
+  const makefile = readFileSync(repoPath('mk/monitoring.mk'), 'utf8');
+  for (const [, target] of section.matchAll(/^make ([a-z-]+)/gm))
+    assert.match(makefile, new RegExp(`^${target ?? ''}:.*## `, 'm'), `make ${target ?? ''}`);
+});
+
+test('docs/monitoring.md has one alert-table row per alert, and the runbook a section for each', () => {
+  const anchors = markdownAnchors('docs/runbook.md');
+  // Rows of the alert table: "| AlertName | severity | fires when |".
+  const rows = [...guide.matchAll(/^\| ([A-Z][A-Za-z0-9]+) \| (?:critical|warning|none)/gm)].map(
+    ([, name]) => name ?? '',
+  );
+  assert.deepEqual([...rows].sort(), [...alerts].sort(), 'docs/monitoring.md alert table');
+  const missing = alerts.filter((alert) => !anchors.has(alert.toLowerCase()));
+  assert.deepEqual(missing, [], 'alerts without a docs/runbook.md section');
+});
