@@ -8,20 +8,20 @@ export interface BuildOptions {
   readonly root: string;
   readonly tag: string;
   readonly facts: BuildFacts;
-  /** Used for both stages; undefined keeps the Dockerfile's pinned official images. */
+  /** Base of every stage; undefined keeps the Dockerfile's pinned official images. */
   readonly baseImage?: string | undefined;
+  /** Base of the runtime stage only, over baseImage. */
+  readonly runtimeBaseImage?: string | undefined;
 }
 
 export function buildCommand(engine: ContainerEngine, options: BuildOptions): string[] {
-  const bases =
-    options.baseImage === undefined
+  const runtimeBase = options.runtimeBaseImage ?? options.baseImage;
+  const bases = [
+    ...(options.baseImage === undefined
       ? []
-      : [
-          '--build-arg',
-          `BUILD_BASE_IMAGE=${options.baseImage}`,
-          '--build-arg',
-          `BASE_IMAGE=${options.baseImage}`,
-        ];
+      : ['--build-arg', `BUILD_BASE_IMAGE=${options.baseImage}`]),
+    ...(runtimeBase === undefined ? [] : ['--build-arg', `BASE_IMAGE=${runtimeBase}`]),
+  ];
   // Podman writes OCI images by default, and the OCI format has no HEALTHCHECK: ask for docker's.
   // Its default network is refused on these machines; the build only needs the registry anyway.
   const podmanOnly = engine.name === 'podman' ? ['--format', 'docker', '--network', 'host'] : [];
@@ -36,6 +36,13 @@ export function buildCommand(engine: ContainerEngine, options: BuildOptions): st
     options.root,
   ]);
 }
+
+/**
+ * Seconds the engine waits after SIGTERM before SIGKILL: the service's default drain delay (5 s)
+ * plus its shutdown timeout (10 s) plus a margin. The engines' own default (10 s) is shorter and
+ * would cut a graceful shutdown short; Kubernetes' terminationGracePeriodSeconds plays this role.
+ */
+export const STOP_TIMEOUT_SECONDS = 20;
 
 export interface RunOptions {
   readonly image: string;
@@ -58,6 +65,8 @@ export function runCommand(engine: ContainerEngine, options: RunOptions): string
     '--name',
     options.name,
     ...HARDENING_ARGS,
+    '--stop-timeout',
+    String(STOP_TIMEOUT_SECONDS),
     '--publish',
     `${address}:${options.hostPort}:8000`,
     ...env,

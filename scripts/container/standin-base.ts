@@ -9,6 +9,9 @@
 //   /etc/passwd, /etc/group    root only, like the official image has no user 10001 either
 //   the host CA bundle + NODE_EXTRA_CA_CERTS          downloads here pass a TLS-inspecting proxy
 //   /tmp (1777), /root         npm's cache and temp files during the build
+// The "minimal" variant is shaped like a distroless Node.js image instead: node in /nodejs/bin
+// (not on the default PATH), its libraries, CA bundle, /etc/passwd and /tmp, and nothing else:
+// no shell, no npm. It proves the runtime stage needs nothing more.
 // The tag is keyed on the Node.js version and this recipe's revision, so it is built once and
 // reused: a test run finds it cached.
 import { spawn } from 'node:child_process';
@@ -29,13 +32,25 @@ import { dirname, join } from 'node:path';
 import { engineCall, type ContainerEngine } from './engine.js';
 
 /** Bump when the recipe changes, so cached stand-ins built by the old recipe are not reused. */
-const RECIPE_REVISION = 1;
+const RECIPE_REVISION = 2;
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 
-export function standinTag(nodeVersion: string = process.version): string {
-  return `localhost/node-standin:${nodeVersion.replace(/^v/, '')}-r${RECIPE_REVISION}`;
+export type StandinVariant = 'full' | 'minimal';
+
+export function standinTag(
+  nodeVersion: string = process.version,
+  variant: StandinVariant = 'full',
+): string {
+  const name = variant === 'full' ? 'node-standin' : 'node-standin-minimal';
+  return `localhost/${name}:${nodeVersion.replace(/^v/, '')}-r${RECIPE_REVISION}`;
 }
+
+/** Where node lives in each variant: the official image's place, or distroless'. */
+const NODE_PATH: Record<StandinVariant, string> = {
+  full: '/usr/local/bin/node',
+  minimal: '/nodejs/bin/node',
+};
 
 interface Result {
   code: number | null;
@@ -81,12 +96,33 @@ function link(root: string, path: string, target: string): void {
   symlinkSync(target, join(root, path));
 }
 
-async function assembleRoot(root: string): Promise<void> {
+/** What every variant holds: node and its libraries, CA bundle, passwd/group, /tmp. */
+async function assembleRuntime(root: string, variant: StandinVariant): Promise<void> {
   const node = realpathSync(process.execPath);
   const ldd = await capture('ldd', [node]);
   if (ldd.code !== 0) throw new Error(`ldd ${node} failed: ${ldd.stderr.trim()}`);
-  copyInto(root, node, '/usr/local/bin/node', 0o755);
+  copyInto(root, node, NODE_PATH[variant], 0o755);
   for (const library of parseLdd(ldd.stdout)) copyInto(root, library);
+
+  if (!existsSync(CA_BUNDLE)) throw new Error(`CA bundle not found at ${CA_BUNDLE}`);
+  copyInto(root, CA_BUNDLE);
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\n');
+  writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
+  for (const [dir, mode] of [
+    ['tmp', 0o1777],
+    ['root', 0o700],
+  ] as const) {
+    mkdirSync(join(root, dir), { recursive: true });
+    chmodSync(join(root, dir), mode);
+  }
+  // mkdtemp makes the root 0700: a non-root container user could then reach nothing in it.
+  chmodSync(root, 0o755);
+}
+
+/** The build tools on top: npm, and busybox as the shell npm runs scripts with. */
+function assembleBuildTools(root: string): void {
+  const node = realpathSync(process.execPath);
 
   // npm ships next to node: <prefix>/bin/node and <prefix>/lib/node_modules/npm.
   const npm = join(dirname(dirname(node)), 'lib', 'node_modules', 'npm');
@@ -103,24 +139,15 @@ async function assembleRoot(root: string): Promise<void> {
   copyInto(root, busybox, '/bin/busybox', 0o755);
   link(root, '/bin/sh', 'busybox');
   link(root, '/usr/bin/env', '/bin/busybox');
-
-  if (!existsSync(CA_BUNDLE)) throw new Error(`CA bundle not found at ${CA_BUNDLE}`);
-  copyInto(root, CA_BUNDLE);
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
-  for (const [dir, mode] of [
-    ['tmp', 0o1777],
-    ['root', 0o700],
-  ] as const) {
-    mkdirSync(join(root, dir), { recursive: true });
-    chmodSync(join(root, dir), mode);
-  }
-  // mkdtemp makes the root 0700: a non-root container user could then reach nothing in it.
-  chmodSync(root, 0o755);
 }
 
 /** tar the root folder into `<engine> import`; owners recorded as root whoever runs this. */
-function importRoot(engine: ContainerEngine, root: string, tag: string): Promise<Result> {
+function importRoot(
+  engine: ContainerEngine,
+  root: string,
+  tag: string,
+  variant: StandinVariant,
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-c', '.'], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -132,7 +159,7 @@ function importRoot(engine: ContainerEngine, root: string, tag: string): Promise
       '--change',
       `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
       '--change',
-      'CMD ["node"]',
+      variant === 'full' ? 'CMD ["node"]' : 'ENTRYPOINT ["/nodejs/bin/node"]',
       '-',
       tag,
     ]);
@@ -159,8 +186,9 @@ export async function imageExists(engine: ContainerEngine, tag: string): Promise
 export async function ensureStandinBase(
   engine: ContainerEngine,
   log: (line: string) => void = () => undefined,
+  variant: StandinVariant = 'full',
 ): Promise<string> {
-  const tag = standinTag();
+  const tag = standinTag(process.version, variant);
   if (await imageExists(engine, tag)) {
     log(`stand-in base ${tag}: cached`);
     return tag;
@@ -168,8 +196,9 @@ export async function ensureStandinBase(
   const started = Date.now();
   const root = mkdtempSync(join(tmpdir(), 'node-standin-'));
   try {
-    await assembleRoot(root);
-    const result = await importRoot(engine, root, tag);
+    await assembleRuntime(root, variant);
+    if (variant === 'full') assembleBuildTools(root);
+    const result = await importRoot(engine, root, tag, variant);
     if (result.code !== 0) throw new Error(`${engine.name} import failed: ${result.stderr.trim()}`);
   } finally {
     rmSync(root, { recursive: true, force: true });

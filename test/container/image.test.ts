@@ -1,7 +1,8 @@
 // Builds the image from the Dockerfile and runs it with the hardening Kubernetes uses
 // (read-only root, tmpfs /tmp, no capabilities, no new privileges), then checks what users of a
 // production image rely on: non-root numeric user, the endpoints through a published port, the
-// build facts, the health check, graceful SIGTERM as PID 1, and the size of the app's layers.
+// build facts, the health check, graceful SIGTERM as PID 1, and the size of the app's layers;
+// then the same Dockerfile on a distroless-shaped base (no shell, no npm).
 // Needs podman or docker: skipped with one line without one, failed under CI=true.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -112,8 +113,8 @@ test('container image: builds from the Dockerfile and runs hardened', async (t) 
   };
 
   t.after(async () => {
-    await engineRun(engine, ['rm', '--force', name]);
-    await engineRun(engine, ['rmi', '--force', tag]);
+    await engineRun(engine, ['rm', '--force', name, `${name}-minimal`]);
+    await engineRun(engine, ['rmi', '--force', tag, `${tag}-minimal`]);
   });
 
   const { base, buildArg, why } = await chooseBase(engine);
@@ -178,25 +179,27 @@ test('container image: builds from the Dockerfile and runs hardened', async (t) 
   );
   assert.equal(started.code, 0, `${engine.name} run failed:\n${started.stderr}`);
 
-  const containerState = async () => {
-    const text = await engineOk(engine, ['container', 'inspect', name]);
+  const containerState = async (container = name) => {
+    const text = await engineOk(engine, ['container', 'inspect', container]);
     const [info] = JSON.parse(text) as { State: { Status: string; ExitCode: number } }[];
     assert.ok(info, `no inspect data for container ${name}`);
     return info.State;
   };
-  const logs = async () => {
-    const result = await engineRun(engine, ['logs', name]);
+  const logs = async (container = name) => {
+    const result = await engineRun(engine, ['logs', container]);
     return `${result.stdout}${result.stderr}`;
   };
+  const waitReady = (container: string, baseUrl: string) =>
+    pollUntil('GET /readyz answers 200 through the published port', 60_000, async () => {
+      const state = await containerState(container);
+      if (state.Status === 'exited') {
+        assert.fail(`container exited (${state.ExitCode}) before ready:\n${await logs(container)}`);
+      }
+      const response = await tryGet(`${baseUrl}/readyz`);
+      return response?.status === 200 ? true : undefined;
+    });
 
-  await pollUntil('GET /readyz answers 200 through the published port', 60_000, async () => {
-    const state = await containerState();
-    if (state.Status === 'exited') {
-      assert.fail(`container exited (${state.ExitCode}) before ready:\n${await logs()}`);
-    }
-    const response = await tryGet(`${url}/readyz`);
-    return response?.status === 200 ? true : undefined;
-  });
+  await waitReady(name, url);
 
   await t.test(
     'PID 1 is node dist/server.js as UID/GID 10001, no capabilities, no new privileges',
@@ -291,8 +294,9 @@ test('container image: builds from the Dockerfile and runs hardened', async (t) 
     });
   });
 
+  const healthcheck = image.Healthcheck?.Test ?? image.Config.Healthcheck?.Test ?? [];
   await t.test('the image HEALTHCHECK command passes, using only node', async () => {
-    const check = image.Healthcheck?.Test ?? image.Config.Healthcheck?.Test ?? [];
+    const check = healthcheck;
     assert.equal(
       check[0],
       'CMD',
@@ -351,6 +355,69 @@ test('container image: builds from the Dockerfile and runs hardened', async (t) 
         positions,
         'shutdown log lines out of order',
       );
+    },
+  );
+  await t.test(
+    'distroless-shaped base (no shell, no npm, node in /nodejs/bin): same Dockerfile builds, serves, passes its health check',
+    async () => {
+      const minimalBase = await ensureStandinBase(
+        engine,
+        (line) => {
+          console.log(`# ${line}`);
+        },
+        'minimal',
+      );
+      const minimalTag = `${tag}-minimal`;
+      const minimalName = `${name}-minimal`;
+      const minimalBuild = await run(
+        engine.path,
+        buildCommand(engine, {
+          root: REPO_ROOT,
+          tag: minimalTag,
+          facts,
+          baseImage: buildArg,
+          runtimeBaseImage: minimalBase,
+        }),
+        { timeoutMs: 600_000 },
+      );
+      assert.equal(
+        minimalBuild.code,
+        0,
+        `build on ${minimalBase} failed:\n${minimalBuild.stderr.slice(-3000)}`,
+      );
+      const minimalPort = await freePort();
+      const minimalUrl = `http://127.0.0.1:${minimalPort}`;
+      const startedMinimal = await run(
+        engine.path,
+        runCommand(engine, {
+          image: minimalTag,
+          name: minimalName,
+          hostPort: minimalPort,
+          detach: true,
+        }),
+      );
+      assert.equal(startedMinimal.code, 0, `${engine.name} run failed:\n${startedMinimal.stderr}`);
+      await waitReady(minimalName, minimalUrl);
+      const layout = await engineOk(engine, [
+        'exec',
+        minimalName,
+        'node',
+        '-e',
+        `const fs = require('fs');
+       console.log(JSON.stringify({ node: process.execPath, sh: fs.existsSync('/bin/sh'), npm: fs.existsSync('/usr/local/bin/npm') }));`,
+      ]);
+      assert.deepEqual(JSON.parse(layout), { node: '/nodejs/bin/node', sh: false, npm: false });
+      const check = await engineRun(engine, ['exec', minimalName, ...healthcheck.slice(1)]);
+      assert.equal(check.code, 0, `health check failed on ${minimalBase}: ${check.stderr}`);
+      assert.deepEqual(await getJson(`${minimalUrl}/version`), {
+        status: 200,
+        body: {
+          version: facts.version,
+          commit: facts.commit,
+          buildTime: facts.time,
+          environment: 'local',
+        },
+      });
     },
   );
 });
