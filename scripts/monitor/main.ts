@@ -4,9 +4,10 @@
 // (or SIGTERM) stops everything and exits 0. The local target is labelled namespace "prod" so
 // the prod-only SLO alerts apply too.
 // Ports: MONITOR_SERVICE_PORT (8000), MONITOR_PROMETHEUS_PORT (9090),
-// MONITOR_ALERTMANAGER_PORT (9093), MONITOR_WEBHOOK_PORT (9095).
+// MONITOR_ALERTMANAGER_PORT (9093), MONITOR_WEBHOOK_PORT (9095); files: MONITOR_DIR (.tmp/monitor).
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServiceProcess, type LocalProcess } from './processes.js';
 import { startMonitoringStack, type MonitoringStack } from './stack.js';
@@ -14,7 +15,8 @@ import type { Notification } from './webhook-sink.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_ENTRY = `${ROOT}dist/server.js`;
-const WORK_DIR = `${ROOT}.tmp/monitor`;
+/** Configs, rules and data of the local engines. */
+const WORK_DIR = process.env.MONITOR_DIR ?? `${ROOT}.tmp/monitor`;
 
 function port(variable: string, fallback: number): number {
   const raw = process.env[variable];
@@ -61,8 +63,10 @@ async function main(): Promise<void> {
   await assertFree('Prometheus', ports.prometheus, 'MONITOR_PROMETHEUS_PORT');
   await assertFree('Alertmanager', ports.alertmanager, 'MONITOR_ALERTMANAGER_PORT');
   await assertFree('webhook sink', ports.webhook, 'MONITOR_WEBHOOK_PORT');
-  // A fresh start each time: yesterday's TSDB would mix with today's experiment.
-  rmSync(WORK_DIR, { recursive: true, force: true });
+  // A fresh start each time: yesterday's TSDB would mix with today's experiment. Only the data
+  // folders the stack creates are removed (configs are rewritten), whatever MONITOR_DIR is.
+  for (const data of ['prometheus-data', 'alertmanager-data'])
+    rmSync(join(WORK_DIR, data), { recursive: true, force: true });
 
   // Filled in as each part starts, so a signal during start-up stops what already runs.
   const running: { service?: LocalProcess; stack?: MonitoringStack } = {};

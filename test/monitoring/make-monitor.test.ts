@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { ALERTMANAGER_NAMES, findExecutable, waitUntil } from '../../scripts/monitor/processes.js';
 import { freePort } from '../../scripts/monitor/stack.js';
+import { tempDir } from '../helpers/monitoring-config.js';
 import { repoPath } from '../helpers/paths.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -17,10 +18,14 @@ test('make monitor starts the local stack with the shipped rules and Ctrl-C stop
     MONITOR_ALERTMANAGER_PORT: await freePort(),
     MONITOR_WEBHOOK_PORT: await freePort(),
   };
+  // Its own folder: a developer's `make monitor` data in .tmp/monitor is left alone.
+  const work = tempDir('make-monitor');
+  t.after(work.cleanup);
   const child = spawn(process.execPath, ['--import', 'tsx', repoPath('scripts/monitor/main.ts')], {
     cwd: repoPath('.'),
     env: {
       ...process.env,
+      MONITOR_DIR: work.path,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
