@@ -27,9 +27,9 @@ import {
 import { startService } from '../helpers/service.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
-const WARMUP_REQUESTS = 500;
-const CLIENT_REQUESTS = 3000;
-const RAW_REQUESTS = 600;
+const WARMUP_REQUESTS = 300;
+const CLIENT_REQUESTS = 2400;
+const RAW_REQUESTS = 500;
 const CONCURRENCY = 16;
 const BODY_LIMIT = 4096;
 const DELAY_MAX = 1;

@@ -2,7 +2,8 @@
 // src/framework-errors.ts, the CORS preflight setting), so each regression names its cause
 // directly instead of surfacing as one of thousands of fuzz answers.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
+import type { App } from '../../src/app.js';
 import { appWith } from '../helpers/app.js';
 
 function assertErrorShape(
@@ -18,45 +19,38 @@ function assertErrorShape(
   assert.equal(body.requestId, response.headers['x-request-id']);
 }
 
+let app: App;
+before(async () => {
+  app = await appWith({ FAULT_INJECTION_ENABLED: 'true' });
+});
+after(async () => {
+  await app.close();
+});
+
 test('non-finite numbers are refused before a handler sees them', async () => {
-  const app = await appWith({ FAULT_INJECTION_ENABLED: 'true' });
-  try {
-    for (const [url, where] of [
-      ['/work?ms=Infinity', 'querystring/ms'],
-      ['/work?ms=-Infinity', 'querystring/ms'],
-      ['/status/Infinity', 'params/code'],
-      ['/delay/Infinity', 'params/seconds'],
-    ] as const) {
-      const response = await app.inject({ url });
-      assertErrorShape(response, 400, new RegExp(`^${where} must be a finite number$`));
-    }
-    // Finite values still reach the handlers.
-    assert.equal((await app.inject({ url: '/work?ms=1' })).statusCode, 200);
-    assert.equal((await app.inject({ url: '/status/204' })).statusCode, 204);
-  } finally {
-    await app.close();
+  for (const [url, where] of [
+    ['/work?ms=Infinity', 'querystring/ms'],
+    ['/work?ms=-Infinity', 'querystring/ms'],
+    ['/status/Infinity', 'params/code'],
+    ['/delay/Infinity', 'params/seconds'],
+  ] as const) {
+    const response = await app.inject({ url });
+    assertErrorShape(response, 400, new RegExp(`^${where} must be a finite number$`));
   }
+  // Finite values still reach the handlers.
+  assert.equal((await app.inject({ url: '/work?ms=1' })).statusCode, 200);
+  assert.equal((await app.inject({ url: '/status/204' })).statusCode, 204);
 });
 
 test('errors Fastify raises before routing use the JSON error shape and echo no URL', async () => {
-  const app = await appWith();
-  try {
-    const badUrl = await app.inject({ url: '/version%zz' });
-    assertErrorShape(badUrl, 400, /^Malformed URL: invalid percent-encoding$/);
-    const longParam = await app.inject({ url: `/status/${'9'.repeat(200)}` });
-    assertErrorShape(longParam, 414, /^A path parameter is too long$/);
-  } finally {
-    await app.close();
-  }
+  const badUrl = await app.inject({ url: '/version%zz' });
+  assertErrorShape(badUrl, 400, /^Malformed URL: invalid percent-encoding$/);
+  const longParam = await app.inject({ url: `/status/${'9'.repeat(200)}` });
+  assertErrorShape(longParam, 414, /^A path parameter is too long$/);
 });
 
 test('a bare OPTIONS gets the CORS policy, not a text/plain 400', async () => {
-  const app = await appWith();
-  try {
-    const response = await app.inject({ method: 'OPTIONS', url: '/' });
-    assert.equal(response.statusCode, 204);
-    assert.equal(response.body, '');
-  } finally {
-    await app.close();
-  }
+  const response = await app.inject({ method: 'OPTIONS', url: '/' });
+  assert.equal(response.statusCode, 204);
+  assert.equal(response.body, '');
 });
