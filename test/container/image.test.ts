@@ -50,7 +50,7 @@ async function chooseBase(
   if ((await engineRun(engine, ['image', 'inspect', official])).code === 0) {
     return { base: official, buildArg: undefined, why: 'the Dockerfile default, present locally' };
   }
-  const pull = await engineRun(engine, ['pull', official], 180_000);
+  const pull = await engineRun(engine, ['pull', official], 60_000);
   if (pull.code === 0) {
     return { base: official, buildArg: undefined, why: 'the Dockerfile default, pulled' };
   }
