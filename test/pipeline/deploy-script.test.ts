@@ -140,7 +140,10 @@ describe('deploy script', { concurrency: true }, () => {
       calls.some((c) => c.startsWith('apply -k ')),
       calls.join('\n'),
     );
-    assert.ok(calls.includes('-n dev rollout status deployment/hello-api --timeout=5s'));
+    assert.ok(
+      calls.includes('-n dev rollout status deployment/hello-api --timeout=5s'),
+      calls.join('\n'),
+    );
     assert.ok(!calls.some((c) => c.includes('set image')), 'no rollback on success');
     assert.equal(box.image(), NEW);
     const summary = readFileSync(box.summary, 'utf8');
@@ -169,7 +172,10 @@ describe('deploy script', { concurrency: true }, () => {
       { FAKE_KUBECTL_FAIL_ROLLOUT: NEW },
     );
     assert.equal(result.code, 1, output(result));
-    assert.ok(box.calls().includes(`-n dev set image deployment/hello-api hello-api=${OLD}`));
+    assert.ok(
+      box.calls().includes(`-n dev set image deployment/hello-api hello-api=${OLD}`),
+      box.calls().join('\n'),
+    );
     assert.equal(box.image(), OLD, 'the previous digest runs again');
     assert.doesNotMatch(
       result.stdout,
@@ -198,8 +204,14 @@ describe('deploy script', { concurrency: true }, () => {
       '15',
     ]);
     assert.equal(result.code, 1, output(result));
-    assert.ok(box.calls().some((c) => c.startsWith('apply -k ')));
-    assert.ok(box.calls().includes(`-n dev set image deployment/hello-api hello-api=${OLD}`));
+    assert.ok(
+      box.calls().some((c) => c.startsWith('apply -k ')),
+      box.calls().join('\n'),
+    );
+    assert.ok(
+      box.calls().includes(`-n dev set image deployment/hello-api hello-api=${OLD}`),
+      box.calls().join('\n'),
+    );
     assert.equal(box.image(), OLD);
     const summary = readFileSync(box.summary, 'utf8');
     assert.match(summary, /smoke test FAILED: .*expected "def456"/);
@@ -226,7 +238,7 @@ describe('deploy script', { concurrency: true }, () => {
       { FAKE_KUBECTL_FAIL_ROLLOUT: NEW },
     );
     assert.equal(result.code, 3, output(result));
-    assert.ok(!box.calls().some((c) => c.includes('set image')));
+    assert.ok(!box.calls().some((c) => c.includes('set image')), box.calls().join('\n'));
     assert.match(result.stdout, /no previous image to roll back to/);
   });
 });

@@ -18,7 +18,7 @@ async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
+  assert.ok(address !== null && typeof address === 'object', 'no TCP address');
   await new Promise<void>((resolve) =>
     server.close(() => {
       resolve();

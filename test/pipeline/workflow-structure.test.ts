@@ -37,7 +37,7 @@ describe('triggers and the branch -> environment mapping', () => {
   test('runs on pushes to dev, stage and main, on pull requests and by hand', () => {
     const push = ciCd.on.push as { branches: string[] };
     assert.deepEqual([...push.branches].sort(), ['dev', 'main', 'stage']);
-    assert.ok('pull_request' in ciCd.on);
+    assert.ok('pull_request' in ciCd.on, 'no pull_request trigger');
     const dispatch = ciCd.on.workflow_dispatch as {
       inputs: { environment: { type: string; options: string[] } };
     };
@@ -185,7 +185,7 @@ describe('pinning and injection', () => {
 
   test('no run: script expands ${{ }} (untrusted values arrive as environment variables)', () => {
     const steps = allSteps().filter(({ step }) => step.run !== undefined);
-    assert.ok(steps.length > 10);
+    assert.ok(steps.length > 10, `only ${steps.length} run: steps found`);
     for (const { file, job, step } of steps)
       assert.doesNotMatch(step.run ?? '', /\$\{\{/, `${file} ${job} "${step.name ?? step.run}"`);
   });
@@ -231,7 +231,10 @@ describe('the Trivy gate', () => {
       const gate = gates[0] as Step;
       const inputs = gate.with ?? {};
       const severities = String(inputs.severity).split(',');
-      assert.ok(severities.includes('CRITICAL') && severities.includes('HIGH'));
+      assert.ok(
+        severities.includes('CRITICAL') && severities.includes('HIGH'),
+        `gate severities: ${severities.join(',')}`,
+      );
       assert.equal(inputs['ignore-unfixed'], true);
       assert.equal(inputs.trivyignores, '.trivyignore');
       assert.equal(inputs.version, '${{ env.TRIVY_VERSION }}');
