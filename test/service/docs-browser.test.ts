@@ -34,7 +34,8 @@ test('Swagger UI at /docs renders every endpoint in headless Chromium', async (t
   page.on('pageerror', (error) => problems.push(error.message));
 
   const response = await page.goto(`${service.url}/docs`, { waitUntil: 'load' });
-  assert.ok(response?.ok(), `GET /docs answered ${response?.status()}`);
+  assert.ok(response, 'GET /docs got no response');
+  assert.ok(response.ok(), `GET /docs answered ${response.status()}`);
   assert.match(response.headers()['content-security-policy'] ?? '', /default-src 'self'/);
 
   // Swagger UI renders one .opblock per operation once it has fetched the document.
