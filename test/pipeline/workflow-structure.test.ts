@@ -305,3 +305,18 @@ describe('quality job and repository files', () => {
     assert.deepEqual(ecosystems, ['docker', 'github-actions', 'npm']);
   });
 });
+
+test('the e2e kind cluster publishes the dev NodePort the smoke test calls', () => {
+  const config = parse(readFileSync(repoPath('.github/kind-config.yaml'), 'utf8')) as {
+    nodes: { extraPortMappings?: { containerPort: number; hostPort: number }[] }[];
+  };
+  const mappings = config.nodes.flatMap((node) => node.extraPortMappings ?? []);
+  assert.ok(
+    mappings.some((m) => m.containerPort === 30080 && m.hostPort === 30080),
+    JSON.stringify(mappings),
+  );
+  const deployStep = ciCd.jobs.e2e?.steps?.find((step) => step.run?.includes('deploy.ts'));
+  assert.match(deployStep?.run ?? '', /--env dev .*--url http:\/\/127\.0\.0\.1:30080/s);
+  const kind = ciCd.jobs.e2e?.steps?.find((step) => step.uses?.startsWith('helm/kind-action@'));
+  assert.match(String(kind?.with?.node_image), /^kindest\/node:v1\.30\.\d+@sha256:[0-9a-f]{64}$/);
+});
