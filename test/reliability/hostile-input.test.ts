@@ -101,7 +101,7 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
     },
   });
   const pid = service.process.pid;
-  assert.ok(pid !== undefined);
+  assert.ok(pid !== undefined, 'the service process has no pid');
   const pick = new Picker(seededRandom(SEED));
   const agent = new Agent({ connections: CONCURRENCY });
   const problems: string[] = [];

@@ -24,7 +24,7 @@ test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load insid
     },
   });
   const pid = service.process.pid;
-  assert.ok(pid !== undefined);
+  assert.ok(pid !== undefined, 'the service process has no pid');
   const sampler = new PeakRssSampler(pid);
   try {
     const result = await autocannon({

@@ -115,7 +115,7 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
   await prober;
 
   assert.deepEqual(report.failures, [], 'requests failed during shutdown');
-  assert.ok(report.ok >= 200);
+  assert.ok(report.ok >= 200, `only ${report.ok} requests succeeded`);
   assert.deepEqual(status, { code: 0, signal: null });
   assert.ok(
     elapsed < SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS,
@@ -148,7 +148,7 @@ test('two instances behind a readiness-aware proxy: a rolling restart shows no c
   }
   async function retire(name: string): Promise<void> {
     const service = instances.get(name);
-    assert.ok(service);
+    assert.ok(service, `no instance named ${name}`);
     const status = await service.stop('SIGTERM');
     proxy.remove(name);
     assert.deepEqual(status, { code: 0, signal: null }, `${name} did not exit cleanly`);
@@ -178,7 +178,7 @@ test('two instances behind a readiness-aware proxy: a rolling restart shows no c
     for (const name of ['new-a', 'new-b']) {
       assert.ok(proxy.served(name) > 0, `${name} served no request`);
     }
-    assert.ok(report.ok >= 100);
+    assert.ok(report.ok >= 100, `only ${report.ok} requests succeeded`);
   } finally {
     running = false;
     await Promise.all([...instances.values()].map((service) => service.stop('SIGKILL')));
