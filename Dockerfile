@@ -20,11 +20,13 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency runs code at install time; none of ours needs to.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
-# --- build: TypeScript to dist/. Source maps are left out: nothing in the image reads them.
+# --- build: src/ bundled by esbuild into dist/server.js (scripts/build.ts). Source maps are left
+# out: nothing in the image reads them.
 FROM deps AS build
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
 COPY src ./src
-RUN npm run build -- --sourceMap false
+RUN npm run build -- --no-sourcemap
 
 # --- prod-deps: the same install minus devDependencies; depends on the lockfile only, not on src.
 FROM deps AS prod-deps

@@ -16,7 +16,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(NPM_STAMP) ## Install dependencies (npm ci) when missing or outdated
 
-build: $(NPM_STAMP) ## Compile TypeScript to dist/
+build: $(NPM_STAMP) ## Bundle src/ into dist/server.js with esbuild (type checking: make typecheck)
 	npm run build
 
 run-server: build ## Install, build and serve on :8000 (PORT overrides)
