@@ -66,7 +66,9 @@ export function parseManifests(text: string, source: string): K8sObject[] {
 const rendered = new Map<string, Promise<K8sObject[]>>();
 
 /** The trees a render can read; any change to a file in them changes the cache key. */
-const INPUT_TREES = ['k8s/base', 'k8s/overlays', 'k8s/cluster'];
+// All of k8s/: any tree rendered through this cache (overlays, cluster, monitoring, access) must be
+// re-rendered when any of its files changes.
+const INPUT_TREES = ['k8s'];
 const CACHE_DIR = repoPath('.tmp/k8s-render');
 let inputDigest: string | undefined;
 
