@@ -1,8 +1,7 @@
 // Which container engine builds and runs the image, and the flags every call needs. One place for
 // both `make image`/`make image-run` and the container test, so they build and run the same way.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findExecutable } from '../lib/find-executable.js';
 
 export type EngineName = 'podman' | 'docker';
 
@@ -41,17 +40,7 @@ export const HARDENING_ARGS: readonly string[] = [
 ];
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+  return findExecutable(name, env.PATH ?? '');
 }
 
 /** Exit code of a command, output discarded; used to ask whether a docker daemon answers. */

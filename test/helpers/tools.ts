@@ -1,25 +1,14 @@
 // Finding external tools. A check whose tool is missing is skipped with one line naming the
 // tool, except under CI=true, where a missing tool is a failure: CI must install everything.
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { findExecutable } from '../../scripts/lib/find-executable.js';
 
 export const IN_CI = process.env.CI === 'true';
 
 /** Absolute path of an executable on PATH, or undefined. */
 export function findTool(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+  return findExecutable(name);
 }
 
 /**

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startService } from '../helpers/service.js';
 import { requireTool } from '../helpers/tools.js';
+import { DOCUMENTED_PATHS } from '../helpers/documented-paths.js';
 
 // Playwright adds --headless and a fresh temporary --user-data-dir itself.
 const CHROMIUM_ARGS = [
@@ -43,17 +44,7 @@ test('Swagger UI at /docs renders every endpoint in headless Chromium', async (t
   const paths = await page.$$eval('.opblock-summary-path', (nodes) =>
     nodes.map((node) => node.getAttribute('data-path') ?? node.textContent),
   );
-  for (const path of [
-    '/',
-    '/healthz',
-    '/readyz',
-    '/metrics',
-    '/version',
-    '/work',
-    '/status/{code}',
-    '/delay/{seconds}',
-    '/faults',
-  ]) {
+  for (const path of DOCUMENTED_PATHS) {
     assert.ok(paths.includes(path), `${path} listed on the page; found ${paths.join(', ')}`);
   }
   assert.deepEqual(

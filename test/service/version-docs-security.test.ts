@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { appWith } from '../helpers/app.js';
+import { DOCUMENTED_PATHS } from '../helpers/documented-paths.js';
 
 test('/version reports what was injected at build time, "unknown" otherwise', async () => {
   const built = await appWith({
@@ -34,17 +35,7 @@ test('/openapi.json documents every route with its schemas', async () => {
     paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
   }>();
   assert.equal(spec.openapi, '3.0.3');
-  for (const path of [
-    '/',
-    '/healthz',
-    '/readyz',
-    '/metrics',
-    '/version',
-    '/work',
-    '/status/{code}',
-    '/delay/{seconds}',
-    '/faults',
-  ]) {
+  for (const path of DOCUMENTED_PATHS) {
     assert.ok(spec.paths[path], `${path} documented`);
   }
   assert.ok(spec.paths['/']?.get?.responses['200'], 'GET / has a response schema');
