@@ -52,6 +52,19 @@ export default fp<MetricsOptions>(
       1,
     );
 
+    // One histogram child per (method, route, status): prom-client would otherwise sort and hash
+    // the label object on every observation. Bounded like the labels themselves.
+    const children = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
+    const durationSeries = (method: string, route: string, statusCode: string) => {
+      const key = `${method} ${statusCode} ${route}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = duration.labels({ method, route, status_code: statusCode });
+        children.set(key, child);
+      }
+      return child;
+    };
+
     app.addHook('onRequest', (request, reply, done) => {
       inFlight.inc();
       // 'close' fires once whether the response finished or the client went away.
@@ -68,7 +81,7 @@ export default fp<MetricsOptions>(
         probes.inc({ route, status_code: statusCode });
       } else {
         const method = KNOWN_METHODS.has(request.method) ? request.method : 'OTHER';
-        duration.observe({ method, route, status_code: statusCode }, reply.elapsedTime / 1000);
+        durationSeries(method, route, statusCode).observe(reply.elapsedTime / 1000);
       }
       done();
     });
