@@ -111,8 +111,14 @@ const output = (result: RunResult) => `${result.stdout}\n${result.stderr}`;
 
 describe('deploy script', { concurrency: true }, () => {
   let service: RunningService;
+  /** The deploy of NEW to dev that every case here runs, against the started service. */
+  let devArgs: (commit: string) => string[];
   before(async () => {
     service = await startService({ env: { GIT_COMMIT: COMMIT } });
+    devArgs = (commit) => [
+      ...['--env', 'dev', '--image', NEW, '--commit', commit],
+      ...['--url', service.url, '--overlays', FIXTURE_OVERLAYS],
+    ];
   });
   after(async () => {
     await service.stop('SIGKILL');
@@ -121,18 +127,7 @@ describe('deploy script', { concurrency: true }, () => {
   test('success: applies the dev overlay with the new digest, waits, smoke-tests, no rollback', async (t) => {
     if (!kubectl(t)) return;
     const box = sandbox(OLD);
-    const result = await deploy(box, [
-      '--env',
-      'dev',
-      '--image',
-      NEW,
-      '--commit',
-      COMMIT,
-      '--url',
-      service.url,
-      '--overlays',
-      FIXTURE_OVERLAYS,
-    ]);
+    const result = await deploy(box, devArgs(COMMIT));
     assert.equal(result.code, 0, output(result));
     assert.deepEqual(box.applied(), [{ namespace: 'dev', image: NEW }]);
     const calls = box.calls();
@@ -155,22 +150,7 @@ describe('deploy script', { concurrency: true }, () => {
   test('failed rollout: rolls back to the previous digest and exits non-zero', async (t) => {
     if (!kubectl(t)) return;
     const box = sandbox(OLD);
-    const result = await deploy(
-      box,
-      [
-        '--env',
-        'dev',
-        '--image',
-        NEW,
-        '--commit',
-        COMMIT,
-        '--url',
-        service.url,
-        '--overlays',
-        FIXTURE_OVERLAYS,
-      ],
-      { FAKE_KUBECTL_FAIL_ROLLOUT: NEW },
-    );
+    const result = await deploy(box, devArgs(COMMIT), { FAKE_KUBECTL_FAIL_ROLLOUT: NEW });
     assert.equal(result.code, 1, output(result));
     assert.ok(
       box.calls().includes(`-n dev set image deployment/hello-api hello-api=${OLD}`),
@@ -189,16 +169,7 @@ describe('deploy script', { concurrency: true }, () => {
     if (!kubectl(t)) return;
     const box = sandbox(OLD);
     const result = await deploy(box, [
-      '--env',
-      'dev',
-      '--image',
-      NEW,
-      '--commit',
-      'def456',
-      '--url',
-      service.url,
-      '--overlays',
-      FIXTURE_OVERLAYS,
+      ...devArgs('def456'),
       // Long enough for a loaded machine's first answer; a wrong commit waits it out anyway.
       '--smoke-deadline',
       '15',
@@ -221,22 +192,7 @@ describe('deploy script', { concurrency: true }, () => {
   test('first deploy that fails: nothing to roll back to, exit code 3', async (t) => {
     if (!kubectl(t)) return;
     const box = sandbox(undefined);
-    const result = await deploy(
-      box,
-      [
-        '--env',
-        'dev',
-        '--image',
-        NEW,
-        '--commit',
-        COMMIT,
-        '--url',
-        service.url,
-        '--overlays',
-        FIXTURE_OVERLAYS,
-      ],
-      { FAKE_KUBECTL_FAIL_ROLLOUT: NEW },
-    );
+    const result = await deploy(box, devArgs(COMMIT), { FAKE_KUBECTL_FAIL_ROLLOUT: NEW });
     assert.equal(result.code, 3, output(result));
     assert.ok(!box.calls().some((c) => c.includes('set image')), box.calls().join('\n'));
     assert.match(result.stdout, /no previous image to roll back to/);
