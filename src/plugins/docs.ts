@@ -1,10 +1,12 @@
 // OpenAPI document built from the route schemas, served as /openapi.json and through the
-// Swagger UI at /docs. Registered before the routes so that it sees all of them.
+// Swagger UI at /docs. Registered before the routes so that it sees all of them. The UI's pages
+// carry helmet's document headers (security.ts), every other answer the API set.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { documentHeadersHook } from './security.js';
 
 export default fp<{ config: Config }>(
   async function docsPlugin(app: FastifyInstance, { config }) {
@@ -24,7 +26,11 @@ export default fp<{ config: Config }>(
         ],
       },
     });
-    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
+    // Its own context, so the HTML document headers apply to /docs and its assets only.
+    await app.register(async function documents(docs) {
+      docs.addHook('onRequest', documentHeadersHook);
+      await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
+    });
 
     app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   },

@@ -1,16 +1,35 @@
-// Security headers (helmet) and CORS. The content security policy is strict but still lets the
-// Swagger UI at /docs run: it only loads scripts and styles from this origin.
-// The helmet headers are computed once at start and copied onto each reply: @fastify/helmet
-// rebuilds helmet (and re-parses the CSP) on every request, which cost about a tenth of the
-// service's CPU under load (measured with --cpu-prof, see docs/performance.md).
+// Security headers and CORS. Two header sets, both computed once at start:
+// - every answer gets the API set, the headers OWASP's REST Security Cheat Sheet lists for API
+//   responses, with a deny-all content security policy: a JSON body needs nothing loaded;
+// - the HTML documents under /docs (Swagger UI) get helmet's full document set instead, with a
+//   policy that still lets the UI run (docs.ts applies it to its own routes only).
+// Headers meant for HTML documents (COOP, Origin-Agent-Cluster, X-DNS-Prefetch-Control,
+// X-Download-Options, X-Permitted-Cross-Domain-Policies, X-XSS-Protection) do nothing for JSON,
+// and sending them on every answer more than doubled the response size (measured in
+// docs/performance.md). @fastify/helmet is not used because it rebuilds helmet on every request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { Config } from '../config.js';
 
-const HELMET_OPTIONS: HelmetOptions = {
+/** What every answer carries (OWASP REST Security Cheat Sheet, "Security Headers"). */
+export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+});
+
+const DOCUMENT_HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     directives: {
       defaultSrc: ["'self'"],
@@ -22,6 +41,8 @@ const HELMET_OPTIONS: HelmetOptions = {
       objectSrc: ["'none'"],
     },
   },
+  // Matches frame-ancestors 'none' for browsers that only know X-Frame-Options.
+  xFrameOptions: { action: 'deny' },
 };
 
 /** Runs helmet once against a recording response and returns the headers it would set. */
@@ -44,11 +65,23 @@ export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, s
   return Object.freeze(headers);
 }
 
+/** Helmet's document headers, with a CSP that lets Swagger UI load its own scripts and styles. */
+export const DOCUMENT_HEADERS = helmetHeaders(DOCUMENT_HELMET_OPTIONS);
+
+/** onRequest hook for routes that serve HTML documents: replaces the API set where they differ. */
+export function documentHeadersHook(
+  _request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
+  reply.headers(DOCUMENT_HEADERS);
+  done();
+}
+
 export default fp<{ config: Config }>(
   async function securityPlugin(app: FastifyInstance, { config }) {
-    const securityHeaders = helmetHeaders(HELMET_OPTIONS);
     app.addHook('onRequest', (_request, reply, done) => {
-      reply.headers(securityHeaders);
+      reply.headers(API_HEADERS);
       done();
     });
     await app.register(cors, {

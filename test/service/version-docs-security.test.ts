@@ -53,15 +53,58 @@ test('/docs serves the Swagger UI page', async () => {
   await app.close();
 });
 
-test('security headers are on every answer', async () => {
+/** The OWASP REST Security Cheat Sheet's headers for API answers, with a deny-all CSP. */
+const API_SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+/** Helmet headers that only mean something for an HTML document. */
+const DOCUMENT_ONLY_HEADERS = [
+  'cross-origin-opener-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
+test('JSON answers, errors included, carry the API security headers and nothing for HTML', async () => {
   const app = await appWith();
-  const response = await app.inject('/');
-  assert.match(String(response.headers['content-security-policy']), /default-src 'self'/);
-  assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/);
-  assert.equal(response.headers['x-content-type-options'], 'nosniff');
-  assert.equal(response.headers['x-frame-options'], 'SAMEORIGIN');
-  assert.match(String(response.headers['strict-transport-security']), /max-age=\d+/);
-  assert.equal(response.headers['x-powered-by'], undefined);
+  for (const url of ['/', '/version', '/openapi.json', '/no-such-route', '/work?ms=99999']) {
+    const response = await app.inject(url);
+    assert.match(String(response.headers['content-type']), /^application\/json/, url);
+    for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) {
+      assert.equal(response.headers[name], value, `${url}: ${name}`);
+    }
+    for (const name of [...DOCUMENT_ONLY_HEADERS, 'x-powered-by']) {
+      assert.equal(response.headers[name], undefined, `${url}: ${name} is not sent`);
+    }
+  }
+  await app.close();
+});
+
+test("the Swagger UI pages carry helmet's document headers with a CSP that lets the UI run", async () => {
+  const app = await appWith();
+  for (const url of ['/docs/', '/docs/static/index.css']) {
+    const response = await app.inject(url);
+    assert.equal(response.statusCode, 200, url);
+    const policy = String(response.headers['content-security-policy']);
+    assert.match(policy, /default-src 'self'/, url);
+    assert.match(policy, /script-src 'self'/, url);
+    assert.match(policy, /frame-ancestors 'none'/, url);
+    assert.doesNotMatch(policy, /unsafe-eval/, url);
+    assert.equal(response.headers['x-frame-options'], 'DENY', url);
+    assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
+    assert.equal(response.headers['cross-origin-opener-policy'], 'same-origin', url);
+    assert.equal(response.headers['referrer-policy'], 'no-referrer', url);
+    assert.equal(response.headers['x-powered-by'], undefined, url);
+  }
   await app.close();
 });
 
