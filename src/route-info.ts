@@ -1,4 +1,4 @@
-// What a request's route is, for logs, metrics and fault injection. Routes declare their kind in
+// What a request's route is, for the access log and metrics. Routes declare their kind in
 // their Fastify route config; unmatched requests all share one label so metrics stay bounded.
 import type { FastifyRequest } from 'fastify';
 
@@ -21,7 +21,6 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export interface RouteInfo {
   readonly label: string;
   readonly probe: boolean;
-  readonly faultable: boolean;
 }
 
 declare module 'fastify' {
@@ -32,8 +31,8 @@ declare module 'fastify' {
 }
 
 /**
- * Fastify builds a new object on every read of request.routeOptions; the access log, metrics and
- * fault hooks all ask, so the answer is kept on the request (a measurable share of per-request
+ * Fastify builds a new object on every read of request.routeOptions; the access log and metrics
+ * both ask, so the answer is kept on the request (a measurable share of per-request
  * CPU under load).
  */
 export function routeInfo(request: FastifyRequest): RouteInfo {
@@ -43,7 +42,6 @@ export function routeInfo(request: FastifyRequest): RouteInfo {
     info = {
       label: options.url ?? UNMATCHED_ROUTE,
       probe: options.config.probe === true,
-      faultable: options.config.faultable === true,
     };
     request.routeInfoCache = info;
   }
@@ -56,8 +54,4 @@ export function routeLabel(request: FastifyRequest): string {
 
 export function isProbeRoute(request: FastifyRequest): boolean {
   return routeInfo(request).probe;
-}
-
-export function isFaultableRoute(request: FastifyRequest): boolean {
-  return routeInfo(request).faultable;
 }

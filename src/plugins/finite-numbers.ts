@@ -2,7 +2,8 @@
 // "Infinity" to the number Infinity and then skips minimum/maximum for it, so without this
 // GET /work?ms=Infinity would spin the event loop forever and /status/Infinity would be a 500
 // (found by the hostile-input fuzz test).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
+import { addPreHandler } from '../route-hooks.js';
 import fp from 'fastify-plugin';
 import { HttpError } from '../errors.js';
 
@@ -14,17 +15,26 @@ function firstNonFinite(values: unknown): string | undefined {
   return undefined;
 }
 
+const rejectNonFinite: preHandlerHookHandler = (request, _reply, done) => {
+  const param = firstNonFinite(request.params);
+  const query = param === undefined ? firstNonFinite(request.query) : undefined;
+  if (param !== undefined || query !== undefined) {
+    const where = param !== undefined ? `params/${param}` : `querystring/${query ?? ''}`;
+    done(new HttpError(400, `${where} must be a finite number`));
+    return;
+  }
+  done();
+};
+
 export default fp(
   function finiteNumbersPlugin(app: FastifyInstance) {
-    app.addHook('preHandler', (request, _reply, done) => {
-      const param = firstNonFinite(request.params);
-      const query = param === undefined ? firstNonFinite(request.query) : undefined;
-      if (param !== undefined || query !== undefined) {
-        const where = param !== undefined ? `params/${param}` : `querystring/${query ?? ''}`;
-        done(new HttpError(400, `${where} must be a finite number`));
-        return;
+    // Only a route with a params or querystring schema can coerce text to a number; the others
+    // see strings, so they do not get the hook at all.
+    app.addHook('onRoute', (route) => {
+      const schema = route.schema;
+      if (schema?.params !== undefined || schema?.querystring !== undefined) {
+        addPreHandler(route, rejectNonFinite);
       }
-      done();
     });
   },
   { name: 'finite-numbers' },
