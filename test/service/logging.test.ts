@@ -2,6 +2,7 @@
 // probes at debug; credentials and the secret never appear in any log line or response.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isoTimestamp } from '../../src/logger.js';
 import { appWithLogs } from '../helpers/app.js';
 import { startService } from '../helpers/service.js';
 
@@ -21,6 +22,31 @@ test('one access-log line per request, with the fields an operator needs', async
   assert.equal(typeof line.durationMs, 'number');
   assert.equal(line.service, 'hello-api');
   await app.close();
+});
+
+test('every line carries the time as ISO 8601 UTC, to the millisecond', async () => {
+  const before = Date.now();
+  const { app, records } = await appWithLogs();
+  await app.inject('/');
+  const after = Date.now();
+  const times = records().map((r) => r.time);
+  assert.ok(times.length > 0);
+  for (const time of times) {
+    assert.match(String(time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const at = Date.parse(String(time));
+    assert.ok(at >= before && at <= after, `${String(time)} is within the test`);
+  }
+  await app.close();
+});
+
+test('the log time is formatted once per millisecond and follows the clock', () => {
+  const first = isoTimestamp(Date.UTC(2026, 10, 27, 3, 4, 5, 6));
+  assert.equal(first, ',"time":"2026-11-27T03:04:05.006Z"');
+  assert.equal(isoTimestamp(Date.UTC(2026, 10, 27, 3, 4, 5, 6)), first);
+  assert.equal(
+    isoTimestamp(Date.UTC(2026, 10, 27, 3, 4, 5, 7)),
+    ',"time":"2026-11-27T03:04:05.007Z"',
+  );
 });
 
 test('probes and scrapes are logged at debug level', async () => {
