@@ -1,11 +1,15 @@
 // /metrics: Prometheus text with the request histogram by route template, in-flight gauge,
 // info gauge and Node defaults; probes kept out of the request metrics; the route label bounded.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { appWith } from '../helpers/app.js';
 import { parsePrometheusText, type Sample } from '../helpers/prometheus-text.js';
 
-async function scrape(app: Awaited<ReturnType<typeof appWith>>): Promise<Sample[]> {
+type TestApp = Awaited<ReturnType<typeof appWith>>;
+
+async function scrape(app: TestApp): Promise<Sample[]> {
   const response = await app.inject('/metrics');
   assert.equal(response.statusCode, 200);
   assert.match(String(response.headers['content-type']), /^text\/plain; version=0\.0\.4/);
@@ -102,15 +106,42 @@ test('many distinct unknown URLs share one route label', async () => {
   await app.close();
 });
 
+async function inFlightNow(app: TestApp): Promise<number | undefined> {
+  return (await scrape(app)).find((s) => s.name === 'http_requests_in_flight')?.value;
+}
+
+/** Scrapes until the gauge reads `expected` (the scrape itself counts 1), for up to 2 s. */
+async function inFlightBecomes(app: TestApp, expected: number): Promise<number | undefined> {
+  const deadline = Date.now() + 2000;
+  let value = await inFlightNow(app);
+  while (value !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    value = await inFlightNow(app);
+  }
+  return value;
+}
+
 test('the in-flight gauge counts a request while it runs', async () => {
   const app = await appWith();
-  const slow = app.inject('/delay/0.3');
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const during = (await scrape(app)).find((s) => s.name === 'http_requests_in_flight')?.value;
+  assert.equal(await inFlightNow(app), 1, 'only the scrape itself');
+  const slow = app.inject('/delay/0.5');
+  assert.equal(await inFlightBecomes(app, 2), 2, 'the slow request and the scrape');
   await slow;
-  const after = (await scrape(app)).find((s) => s.name === 'http_requests_in_flight')?.value;
-  // During: the slow request and the scrape itself; after: only the scrape.
-  assert.equal(during, 2);
-  assert.equal(after, 1);
+  assert.equal(await inFlightNow(app), 1);
   await app.close();
+});
+
+test('a client that hangs up mid-request leaves the in-flight gauge', async (t) => {
+  const app = await appWith();
+  t.after(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const socket = connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.write('GET /delay/2 HTTP/1.1\r\nHost: test\r\n\r\n');
+  assert.equal(await inFlightBecomes(app, 2), 2, 'the hung request and the scrape');
+  socket.destroy();
+  assert.equal(await inFlightBecomes(app, 1), 1, 'only the scrape once the client is gone');
 });
