@@ -1,10 +1,12 @@
 // `make bench`: measures the built service (dist/server.js, metrics and access logging on)
 // against the Node.js ceiling (bare-server.ts) in one run, with the same load, each server pinned
-// to one core and the load generator on another. Prints a Markdown table (requests/s, p50/p99,
-// errors, RSS, server CPU) with the service/ceiling ratio, the time from process start to
-// /readyz = 200, and the cost of one /metrics scrape, each against its target. Numbers are
-// printed, never asserted: machines are noisy, so the run also prints what it ran on.
-// Usage: tsx scripts/bench/bench.ts [--connections 50] [--duration 10] [--warmup 3]
+// to one core and the load generator on another. Both servers run at once and are loaded in
+// alternating slices (see slices.ts), so a change in the machine's speed mid-run hits both alike.
+// Prints a Markdown table (requests/s, p50/p99, errors, RSS, server CPU) with the service/ceiling
+// ratio, the time from process start to /readyz = 200, and the cost of one /metrics scrape, each
+// against its target. Numbers are printed, never asserted: machines are noisy, so the run also
+// prints what it ran on.
+// Usage: tsx scripts/bench/bench.ts [--connections 50] [--duration 10] [--slices 5] [--warmup 3]
 //        [--generator wrk|autocannon] [--startups 5] [--scrapes 100]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -15,8 +17,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { runLoad, type GeneratorName, type LoadResult } from './load-generators.js';
+import { runLoad, type GeneratorName } from './load-generators.js';
 import { PeakRssSampler, cpuSeconds, residentBytes } from './process-stats.js';
+import { combineSlices, sliceOrder, sliceRatios, type Combined, type Slice } from './slices.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICE_ENTRY = join(ROOT, 'dist', 'server.js');
@@ -36,6 +39,7 @@ const TARGETS = {
 interface Options {
   connections: number;
   durationSeconds: number;
+  slices: number;
   warmupSeconds: number;
   generator: GeneratorName;
   startups: number;
@@ -44,12 +48,10 @@ interface Options {
   clientCore: number | undefined;
 }
 
-interface ServerResult extends LoadResult {
+interface ServerResult extends Combined {
   name: string;
   idleRssBytes: number;
   peakRssBytes: number;
-  /** Share of one core the server used during the measured load (1 = saturated). */
-  cpuShare: number;
 }
 
 function hasCommand(name: string): boolean {
@@ -75,6 +77,7 @@ function readOptions(): Options {
     options: {
       connections: { type: 'string', default: '50' },
       duration: { type: 'string', default: '10' },
+      slices: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '3' },
       generator: { type: 'string' },
       startups: { type: 'string', default: '5' },
@@ -87,9 +90,17 @@ function readOptions(): Options {
   }
   // One core for the server under test, another for the generator, when the machine has two.
   const pinned = cpus().length >= 2 && hasCommand('taskset');
+  const durationSeconds = positiveInteger('duration', values.duration);
+  const slices = positiveInteger('slices', values.slices);
+  if (durationSeconds % slices !== 0) {
+    throw new Error(
+      `--duration=${durationSeconds} with --slices=${slices} is invalid: the duration must split into whole seconds per slice`,
+    );
+  }
   return {
     connections: positiveInteger('connections', values.connections),
-    durationSeconds: positiveInteger('duration', values.duration),
+    durationSeconds,
+    slices,
     warmupSeconds: positiveInteger('warmup', values.warmup),
     generator,
     startups: positiveInteger('startups', values.startups),
@@ -161,39 +172,89 @@ function serviceEnv(port: number): Record<string, string> {
   return { PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0' };
 }
 
-/** Starts a server, lets it settle, warms it up, then measures it under load. */
-async function measure(
+interface RunningServer {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  slices: Slice[];
+}
+
+/** Starts a server on the server core and waits until it answers GET /. */
+async function startServer(
   name: string,
   nodeArgs: string[],
   env: Record<string, string>,
   port: number,
   options: Options,
   logFd: number | 'ignore',
-): Promise<{ result: ServerResult; child: ChildProcess }> {
+): Promise<RunningServer> {
   const child = spawnServer(nodeArgs, env, options, logFd);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name}: could not start ${nodeArgs.join(' ')}`);
   const url = `http://127.0.0.1:${port}/`;
   await waitFor(url, performance.now());
-  // Idle: after start-up garbage has had a moment to be collected, before any load.
-  await sleep(1000);
-  const idleRssBytes = residentBytes(pid) ?? 0;
-  const load = {
-    url,
+  return { name, child, pid, url, slices: [] };
+}
+
+function loadFor(server: RunningServer, options: Options, seconds: number) {
+  return {
+    url: server.url,
     connections: options.connections,
-    durationSeconds: options.durationSeconds,
+    durationSeconds: seconds,
     clientCore: options.clientCore,
   };
-  process.stderr.write(`${name}: warm-up ${options.warmupSeconds} s...\n`);
-  await runLoad(options.generator, { ...load, durationSeconds: options.warmupSeconds });
-  process.stderr.write(`${name}: measuring ${options.durationSeconds} s...\n`);
-  const sampler = new PeakRssSampler(pid);
-  const cpuBefore = cpuSeconds(pid);
+}
+
+/** Loads one server for one slice and records what it served and the CPU it used. */
+async function runSlice(server: RunningServer, options: Options, seconds: number): Promise<void> {
+  const cpuBefore = cpuSeconds(server.pid);
   const wallBefore = performance.now();
-  const measured = await runLoad(options.generator, load);
-  const cpuShare = (cpuSeconds(pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
-  const peakRssBytes = sampler.stop();
-  return { result: { name, ...measured, idleRssBytes, peakRssBytes, cpuShare }, child };
+  const result = await runLoad(options.generator, loadFor(server, options, seconds));
+  server.slices.push({
+    ...result,
+    seconds: (performance.now() - wallBefore) / 1000,
+    cpuSeconds: cpuSeconds(server.pid) - cpuBefore,
+  });
+}
+
+/**
+ * Both servers side by side: idle RSS, a warm-up each, then `options.slices` pairs of slices in
+ * alternating order while the peak RSS of each is sampled.
+ */
+async function measureSideBySide(
+  ceiling: RunningServer,
+  service: RunningServer,
+  options: Options,
+): Promise<{ ceiling: ServerResult; service: ServerResult; ratios: number[] }> {
+  // Idle: after start-up garbage has had a moment to be collected, before any load.
+  await sleep(1000);
+  const idle = new Map([ceiling, service].map((s) => [s, residentBytes(s.pid) ?? 0]));
+  for (const server of [ceiling, service]) {
+    process.stderr.write(`${server.name}: warm-up ${options.warmupSeconds} s...\n`);
+    await runLoad(options.generator, loadFor(server, options, options.warmupSeconds));
+  }
+  const sliceSeconds = options.durationSeconds / options.slices;
+  process.stderr.write(
+    `measuring ${options.slices} slices of ${sliceSeconds} s each, alternating...\n`,
+  );
+  const samplers = new Map([ceiling, service].map((s) => [s, new PeakRssSampler(s.pid)]));
+  for (let index = 0; index < options.slices; index += 1) {
+    for (const server of sliceOrder(index, ceiling, service)) {
+      await runSlice(server, options, sliceSeconds);
+    }
+  }
+  const resultOf = (server: RunningServer): ServerResult => ({
+    name: server.name,
+    ...combineSlices(server.slices),
+    idleRssBytes: idle.get(server) ?? 0,
+    peakRssBytes: samplers.get(server)?.stop() ?? 0,
+  });
+  return {
+    ceiling: resultOf(ceiling),
+    service: resultOf(service),
+    ratios: sliceRatios(ceiling.slices, service.slices),
+  };
 }
 
 /**
@@ -266,7 +327,7 @@ function describeMachine(options: Options): string {
       : `servers on core ${options.serverCore}, generator on core ${options.clientCore}`;
   return [
     `machine: ${cpu}, ${cpus().length} cores, Linux ${release()}, Node.js ${process.version}`,
-    `load: ${options.connections} connections, ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up, generator ${generator}; ${pinning}`,
+    `load: ${options.connections} connections, ${options.durationSeconds} s measured per server in ${options.slices} alternating slices after ${options.warmupSeconds} s warm-up each, generator ${generator}; ${pinning}`,
     `load average before the run: ${loadavg()
       .map((n) => fixed(n, 2))
       .join(' ')}`,
@@ -312,7 +373,7 @@ async function main(): Promise<void> {
 
   try {
     const barePort = await freePort();
-    const bare = await measure(
+    const bare = await startServer(
       'node:http ceiling',
       ['--import', 'tsx', BARE_ENTRY],
       { PORT: String(barePort) },
@@ -320,10 +381,8 @@ async function main(): Promise<void> {
       options,
       'ignore',
     );
-    await stop(bare.child);
-
     const servicePort = await freePort();
-    const service = await measure(
+    const running = await startServer(
       'hello-api',
       [SERVICE_ENTRY],
       serviceEnv(servicePort),
@@ -331,31 +390,36 @@ async function main(): Promise<void> {
       options,
       logFd,
     );
+    const measured = await measureSideBySide(bare, running, options);
+    await stop(bare.child);
     const scrapes = await measureScrapes(
       `http://127.0.0.1:${servicePort}`,
       options.scrapes,
-      service.child.pid ?? 0,
+      running.pid,
     );
-    await stop(service.child);
+    await stop(running.child);
     const startups = await measureStartups(options, options.startups);
 
     const accessLines = readFileSync(logPath, 'utf8')
       .split('\n')
       .filter((line) => line.includes('"msg":"request completed"')).length;
-    const ratio = service.result.requestsPerSecond / bare.result.requestsPerSecond;
+    const ratio = measured.service.requestsPerSecond / measured.ceiling.requestsPerSecond;
+    const sortedRatios = [...measured.ratios].sort((a, b) => a - b);
     const scrapeMedian = percentile(scrapes.sortedMs, 50);
     const readyMedian = percentile(startups.wallMs, 50);
-    const s = service.result;
+    const s = measured.service;
+    const c = measured.ceiling;
 
     const lines = [
       machine,
       '',
       '| server | req/s | p50 ms | p99 ms | errors | idle RSS MB | peak RSS MB | server CPU | req per CPU-s |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      row(bare.result),
+      row(c),
       row(s),
       '',
-      `ratio service / ceiling: ${fixed(ratio, 2)} by throughput, ${fixed(perCpuSecond(s) / perCpuSecond(bare.result), 2)} by CPU cost per request`,
+      `ratio service / ceiling: ${fixed(ratio, 2)} by throughput, ${fixed(perCpuSecond(s) / perCpuSecond(c), 2)} by CPU cost per request`,
+      `ratio in each slice pair, in run order: ${measured.ratios.map((r) => fixed(r, 2)).join(' ')} (lowest ${fixed(sortedRatios[0] ?? NaN, 2)}, highest ${fixed(sortedRatios.at(-1) ?? NaN, 2)})`,
       `start to /readyz = 200: median ${fixed(readyMedian, 0)} ms, max ${fixed(startups.wallMs.at(-1) ?? NaN, 0)} ms over ${startups.wallMs.length} starts; CPU used by then: median ${fixed(percentile(startups.cpuMs, 50), 0)} ms`,
       `/metrics scrape: median ${fixed(scrapeMedian, 2)} ms, p99 ${fixed(percentile(scrapes.sortedMs, 99), 2)} ms over ${scrapes.sortedMs.length} scrapes, server CPU ${fixed(scrapes.cpuMsPerScrape, 2)} ms per scrape, ${fixed(scrapes.bytes / 1024)} KiB`,
       `access log lines written by the service: ${accessLines} (metrics and access logging were on)`,
@@ -369,7 +433,7 @@ async function main(): Promise<void> {
       `  /metrics scrape < ${TARGETS.scrapeMs} ms: ${fixed(scrapeMedian, 2)} ms ${verdict(scrapeMedian < TARGETS.scrapeMs)}`,
       `  no errors: ${s.errors} ${verdict(s.errors === 0)}`,
     ];
-    for (const result of [bare.result, s]) {
+    for (const result of [c, s]) {
       if (result.cpuShare < 0.9) {
         lines.push(
           `warning: ${result.name} used only ${Math.round(result.cpuShare * 100)}% of its core: the generator or other processes on this machine were the limit, so its numbers understate it (check the load average)`,
