@@ -5,7 +5,18 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { Lifecycle } from '../../src/lifecycle.js';
+import { request } from 'undici';
 import { appWith, testConfig } from '../helpers/app.js';
+
+/** Reads http_requests_in_flight until the slow request shows up (the scrape counts 1). */
+async function inFlightCount(base: string): Promise<number> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const text = await (await request(`${base}/metrics`)).body.text();
+    const count = Number(/^http_requests_in_flight (\d+)$/m.exec(text)?.[1] ?? 0);
+    if (count >= 2 || Date.now() > deadline) return count;
+  }
+}
 
 test('/readyz is 503 while starting, 200 when ready, 503 from the moment draining begins', async () => {
   const lifecycle = new Lifecycle();
@@ -26,12 +37,35 @@ test('/readyz is 503 while starting, 200 when ready, 503 from the moment drainin
   const draining = await app.inject('/readyz');
   assert.equal(draining.statusCode, 503);
   assert.equal(draining.json<{ message: string }>().message, 'not ready: draining');
-  assert.equal(
-    draining.headers.connection,
-    'close',
-    'draining answers ask clients to reconnect elsewhere',
-  );
   await app.close();
+});
+
+test('while draining, every answer says Connection: close, also one already in flight', async (t) => {
+  const lifecycle = new Lifecycle();
+  const app = await buildApp(testConfig(), { logger: pino({ level: 'silent' }), lifecycle });
+  t.after(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  lifecycle.markReady();
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+
+  const before = await request(`${base}/`);
+  await before.body.dump();
+  assert.equal(before.headers.connection, 'keep-alive', 'ready: connections are kept');
+
+  const inFlight = request(`${base}/delay/0.3`);
+  const started = await inFlightCount(base);
+  assert.equal(started, 2, 'the slow request and the scrape');
+  lifecycle.beginDraining();
+  const slow = await inFlight;
+  await slow.body.dump();
+  assert.equal(slow.statusCode, 200);
+  assert.equal(slow.headers.connection, 'close', 'the in-flight request, answered after');
+
+  const during = await request(`${base}/`);
+  await during.body.dump();
+  assert.equal(during.statusCode, 200);
+  assert.equal(during.headers.connection, 'close', 'a new request while draining');
 });
 
 test('/healthz is 200 while the event loop runs freely', async () => {
