@@ -20,6 +20,7 @@ import finiteNumbersPlugin from './plugins/finite-numbers.js';
 import metricsPlugin from './plugins/metrics.js';
 import securityPlugin from './plugins/security.js';
 import { requestIdFor } from './request-id.js';
+import { lazyChildLoggerFactory } from './request-logger.js';
 import { faultRoutes } from './routes/faults.js';
 import { healthRoutes } from './routes/health.js';
 import { rootRoute } from './routes/root.js';
@@ -69,6 +70,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // The access-log plugin writes one line per request; Fastify's own two lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.bodyLimitBytes,
     // Reject unknown fields with a 400 naming them, rather than silently dropping them.
     // validateSchema: the route schemas are fixed at build time and exercised by the tests; checking
@@ -86,7 +88,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     eventLoop.stop();
     done();
   });
-  // While draining, tell keep-alive clients to reconnect, so they move to another pod.
+  // While draining, tell keep-alive clients to reconnect, so they move to another pod. Decided
+  // when the answer is sent, so requests already in flight when draining starts say it too.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (lifecycle.state === 'draining') reply.header('connection', 'close');
     done(null, payload);
