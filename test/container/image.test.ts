@@ -272,6 +272,21 @@ test('container image: builds from the Dockerfile and runs hardened', async (t) 
   );
 
   await t.test(
+    'the Swagger UI page and its static files are served from the image (bundled code, files in node_modules)',
+    async () => {
+      const page = await fetch(`${url}/docs/`, { signal: AbortSignal.timeout(5_000) });
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(await page.text(), /swagger-ui/i);
+      const script = await fetch(`${url}/docs/static/swagger-ui-bundle.js`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      assert.equal(script.status, 200);
+      assert.ok((await script.arrayBuffer()).byteLength > 100_000, 'the UI bundle is served whole');
+    },
+  );
+
+  await t.test(
     'GET /version reports the version, commit and time passed at build time',
     async () => {
       assert.deepEqual(await getJson(`${url}/version`), {
