@@ -3,6 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { errorBody } from './errors.js';
+import { API_HEADERS } from './security-headers.js';
+
+const SECURITY_HEADER_LINES = Object.entries(API_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
 
 interface ParserError extends Error {
   code?: string;
@@ -33,6 +38,7 @@ export function handleClientError(error: ParserError, socket: Socket): void {
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       `x-request-id: ${requestId}\r\n` +
+      SECURITY_HEADER_LINES +
       'Connection: close\r\n\r\n' +
       body,
   );

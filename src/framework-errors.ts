@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './errors.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
+import { API_HEADERS } from './security-headers.js';
 
 export function frameworkErrorHandler(
   error: FastifyError,
@@ -17,8 +18,10 @@ export function frameworkErrorHandler(
       : error.code === 'FST_ERR_BAD_URL'
         ? 'Malformed URL: invalid percent-encoding'
         : 'Bad Request';
+  // Raised before the onRequest hooks, so the security headers are set here too.
   void reply
     .code(status)
+    .headers(API_HEADERS)
     .header(REQUEST_ID_HEADER, request.id)
     .send(errorBody(status, message, request.id));
 }

@@ -1,6 +1,6 @@
 // Security headers and CORS. Two header sets, both computed once at start:
-// - every answer gets the API set, the headers OWASP's REST Security Cheat Sheet lists for API
-//   responses, with a deny-all content security policy: a JSON body needs nothing loaded;
+// - every answer gets the API set (security-headers.ts), the headers OWASP's REST Security Cheat
+//   Sheet lists for API responses, with a deny-all content security policy;
 // - the HTML documents under /docs (Swagger UI) get helmet's full document set instead, with a
 //   policy that still lets the UI run (docs.ts applies it to its own routes only).
 // Headers meant for HTML documents (COOP, Origin-Agent-Cluster, X-DNS-Prefetch-Control,
@@ -18,16 +18,7 @@ import type {
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { Config } from '../config.js';
-
-/** What every answer carries (OWASP REST Security Cheat Sheet, "Security Headers"). */
-export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cross-origin-resource-policy': 'same-origin',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-});
+import { API_HEADERS } from '../security-headers.js';
 
 const DOCUMENT_HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {

@@ -233,6 +233,18 @@ export function answerProblem(answer: Answer): string | undefined {
       }
     }
   }
+  // Every final answer (not a 100 Continue), whichever path produced it (route, error handler,
+  // pre-routing error, raw parser error), carries the security headers; /docs has its own policy.
+  if (answer.status >= 200) {
+    if (answer.headers['x-content-type-options'] !== 'nosniff') {
+      return `${where}: answer without the security headers (no x-content-type-options: nosniff)`;
+    }
+    const policy = String(answer.headers['content-security-policy'] ?? '');
+    const documents = /^\/docs(\/|$)/.test(answer.path.split('?', 1)[0] ?? '');
+    if (!documents && policy !== "default-src 'none'; frame-ancestors 'none'") {
+      return `${where}: answer without the API content security policy: ${JSON.stringify(policy)}`;
+    }
+  }
   if (answer.status < 400) return undefined;
   if (answer.method === 'HEAD' && answer.body === '') return undefined;
   if (typeof json !== 'object' || json === null) {

@@ -3,12 +3,14 @@
 // strings, oversized headers, invalid and oversized bodies) go through an HTTP client, and
 // malformed raw requests (bad request lines, broken headers, smuggling attempts, garbage bytes)
 // through plain sockets. The service must answer every one without a 5xx (except /status/5xx and
-// the injected error rate, on purpose), put every error in the one JSON error shape, stay alive,
-// keep its memory stable, and never log an unhandled rejection or a fatal error.
+// the injected error rate, on purpose), put every error in the one JSON error shape, send the
+// security headers on every answer, stay alive, keep its memory stable, and never log an
+// unhandled rejection or a fatal error.
 // The seed is fixed, so a failure reproduces; set FUZZ_SEED to explore other sequences.
 // Found so far and fixed in src/: /work?ms=Infinity spun forever and /status/Infinity was a 500
 // (Ajv skips limits for coerced Infinity), bad percent-encodings, bare OPTIONS and a missing
-// Host header were answered outside the JSON error shape.
+// Host header were answered outside the JSON error shape; the raw-socket, pre-routing and
+// missing-Host answers went without the security headers.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { App } from '../../src/app.js';
 import { appWith } from '../helpers/app.js';
+import { assertApiSecurityHeaders } from '../helpers/security-headers.js';
 
 function assertErrorShape(
   response: { statusCode: number; headers: Record<string, unknown>; json: () => unknown },
@@ -45,8 +46,10 @@ test('non-finite numbers are refused before a handler sees them', async () => {
 test('errors Fastify raises before routing use the JSON error shape and echo no URL', async () => {
   const badUrl = await app.inject({ url: '/version%zz' });
   assertErrorShape(badUrl, 400, /^Malformed URL: invalid percent-encoding$/);
+  assertApiSecurityHeaders(badUrl.headers, 'bad percent-encoding');
   const longParam = await app.inject({ url: `/status/${'9'.repeat(200)}` });
   assertErrorShape(longParam, 414, /^A path parameter is too long$/);
+  assertApiSecurityHeaders(longParam.headers, 'over-long path parameter');
 });
 
 test('a bare OPTIONS gets the CORS policy, not a text/plain 400', async () => {

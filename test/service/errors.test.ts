@@ -7,6 +7,7 @@ import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { appWith, testConfig } from '../helpers/app.js';
+import { assertApiSecurityHeaders, rawHeaders } from '../helpers/security-headers.js';
 
 interface ErrorShape {
   statusCode: number;
@@ -118,6 +119,7 @@ for (const { name, request, status, message } of CASES) {
     assert.match(String(response.headers['content-type']), /^application\/json/);
     assertErrorShape(response.json(), status, message);
     assert.equal(response.json<ErrorShape>().requestId, response.headers['x-request-id']);
+    assertApiSecurityHeaders(response.headers, name);
     await app.close();
   });
 }
@@ -159,9 +161,17 @@ test('malformed HTTP and oversized headers get the JSON error shape from the raw
   const malformed = await send('GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
   assert.match(malformed, /^HTTP\/1\.1 400 Bad Request\r\n/);
   assertErrorShape(JSON.parse(malformed.split('\r\n\r\n')[1] ?? ''), 400, /Malformed HTTP request/);
+  assertApiSecurityHeaders(rawHeaders(malformed), 'malformed HTTP');
 
   const oversized = await send(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
   assert.match(oversized, /^HTTP\/1\.1 431 /);
   assertErrorShape(JSON.parse(oversized.split('\r\n\r\n')[1] ?? ''), 431, /headers are too large/);
+  assertApiSecurityHeaders(rawHeaders(oversized), 'oversized headers');
+
+  // HTTP/1.1 without Host: refused by the errors plugin before any other hook has run.
+  const hostless = await send('GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+  assert.match(hostless, /^HTTP\/1\.1 400 /);
+  assertErrorShape(JSON.parse(hostless.split('\r\n\r\n')[1] ?? ''), 400, /^Missing Host header$/);
+  assertApiSecurityHeaders(rawHeaders(hostless), 'missing Host');
   await app.close();
 });
