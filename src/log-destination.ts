@@ -3,7 +3,9 @@
 // write at the end of the turn, so lines are never dropped and never held for longer than a turn.
 // pino's default destination (sonic-boom) re-measures its whole pending buffer on every line and
 // hands each write to the thread pool; at 20 000 lines/s that cost about three times as much CPU
-// per line as this (measured in docs/performance.md).
+// per line as this (measured in docs/performance.md). If stdout goes away (EPIPE: the reader
+// closed it), the write error reaches the uncaught-exception handler and the process exits 1:
+// a service that can no longer log stops rather than serving blind.
 import { writeSync } from 'node:fs';
 
 /** How long to wait before retrying when the reader of a non-blocking stdout is behind. */
