@@ -161,3 +161,28 @@ test('an uncaught exception logs one fatal line and exits 1', async () => {
   assert.equal(fatal.length, 1);
   assert.equal(fatal[0]?.msg, 'uncaught exception: exiting');
 });
+
+test('when stdout goes away (its reader closed it), the service exits 1 instead of serving blind', async () => {
+  const service = await startService({ env: { SHUTDOWN_DELAY_MS: '0' } });
+  try {
+    // The test is stdout's only reader; closing it makes the next log write fail with EPIPE.
+    service.process.stdout?.destroy();
+    // The answer goes out before the turn's log lines are written, so this request still works.
+    const answer = await fetch(`${service.url}/`);
+    assert.equal(answer.status, 200);
+    await answer.arrayBuffer();
+    let timer: NodeJS.Timeout | undefined;
+    const status = await Promise.race([
+      service.exited,
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => {
+          resolve('still running after 5 s');
+        }, 5000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.deepEqual(status, { code: 1, signal: null });
+  } finally {
+    await service.stop('SIGKILL');
+  }
+});
