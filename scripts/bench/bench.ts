@@ -10,13 +10,13 @@
 //        [--generator wrk|autocannon] [--startups 5] [--scrapes 100]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { freePort } from '../lib/free-port.js';
 import { runLoad, type GeneratorName } from './load-generators.js';
 import { PeakRssSampler, cpuSeconds, residentBytes } from './process-stats.js';
 import { combineSlices, sliceOrder, sliceRatios, type Combined, type Slice } from './slices.js';
@@ -108,20 +108,6 @@ function readOptions(): Options {
     serverCore: pinned ? 0 : undefined,
     clientCore: pinned ? 1 : undefined,
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 /** Starts `node <args>` on the server core with stdout/stderr going to `logFd`. */

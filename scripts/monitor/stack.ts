@@ -1,8 +1,8 @@
 // The local monitoring stack: a webhook sink standing in for the receivers, Alertmanager and
 // Prometheus with the shipped configuration adapted by local-config.ts, all on loopback.
 // Used by the live test and by `make monitor`; the caller starts the service itself.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../lib/free-port.js';
 import { writeLocalStack, type LocalStackFiles } from './local-config.js';
 import {
   ALERTMANAGER_NAMES,
@@ -33,20 +33,6 @@ export interface MonitoringStack {
   sink: WebhookSink;
   files: LocalStackFiles;
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now, for configs that must name ports before processes start. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
 }
 
 export function engineBinaries(): { prometheus?: string; alertmanager?: string } {

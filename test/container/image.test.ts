@@ -10,11 +10,11 @@ import { test, type TestContext } from 'node:test';
 import { findEngine, type ContainerEngine } from '../../scripts/container/engine.js';
 import { buildCommand, runCommand } from '../../scripts/container/image-commands.js';
 import { ensureStandinBase } from '../../scripts/container/standin-base.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 import {
   dockerfileArg,
   engineOk,
   engineRun,
-  freePort,
   inspectImage,
   layerSizes,
   megabytes,

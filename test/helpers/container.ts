@@ -2,7 +2,6 @@
 // layer sizes, a free host port, and polling with a deadline (never a fixed sleep).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { engineCall, type ContainerEngine } from '../../scripts/container/engine.js';
 import { repoPath } from './paths.js';
 import { run, type RunResult } from './run.js';
@@ -114,20 +113,6 @@ export function dockerfileArg(name: string): string {
   const match = new RegExp(`^ARG ${name}=(\\S+)$`, 'm').exec(text);
   assert.ok(match?.[1], `Dockerfile has no "ARG ${name}=<default>" line`);
   return match[1];
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 /**

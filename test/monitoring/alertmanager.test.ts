@@ -20,7 +20,7 @@ import {
   receiverSecretKeys,
   shippedConfigMap,
 } from '../../scripts/monitor/shipped-config.js';
-import { freePort } from '../../scripts/monitor/stack.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 import { tempDir } from '../helpers/monitoring-config.js';
 import { run } from '../helpers/run.js';
 import { IN_CI, requireTool } from '../helpers/tools.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { ALERTMANAGER_NAMES, findExecutable, waitUntil } from '../../scripts/monitor/processes.js';
-import { freePort } from '../../scripts/monitor/stack.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 import { tempDir } from '../helpers/monitoring-config.js';
 import { repoPath } from '../helpers/paths.js';
 import { requireTool } from '../helpers/tools.js';
