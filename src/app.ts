@@ -95,10 +95,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done(null, payload);
   });
 
-  await app.register(errorsPlugin);
-  await app.register(finiteNumbersPlugin);
+  // The request id and security headers first: their onRequest hooks then run before the errors
+  // plugin's Host check, so its early 400 carries them like every other answer.
   await app.register(accessLogPlugin);
   await app.register(securityPlugin, { config });
+  await app.register(errorsPlugin);
+  await app.register(finiteNumbersPlugin);
   // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin, { config });

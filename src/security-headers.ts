@@ -1,7 +1,7 @@
-// The security headers every answer carries, whichever path produced it: Fastify's routes and
-// error handler (plugins/security.ts), the errors Fastify raises before its hooks run
-// (framework-errors.ts, the Host check in plugins/errors.ts) and the raw-socket answers to
-// requests Node's parser rejects (client-error.ts). They are the headers OWASP's REST Security
+// The security headers every answer carries, whichever path produced it: everything that passes
+// Fastify's onRequest hooks (plugins/security.ts), the errors Fastify raises before those hooks
+// run (framework-errors.ts) and the raw-socket answers to requests Node's parser rejects
+// (client-error.ts). They are the headers OWASP's REST Security
 // Cheat Sheet lists for API responses, with a deny-all content security policy: a JSON body
 // needs nothing loaded.
 export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({

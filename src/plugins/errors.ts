@@ -3,9 +3,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorBody } from '../errors.js';
-import { REQUEST_ID_HEADER } from '../request-id.js';
 import { ErrorResponse } from '../schemas.js';
-import { API_HEADERS } from '../security-headers.js';
 
 const MAX_ECHOED_PATH = 100;
 
@@ -38,12 +36,7 @@ export default fp(
     // HTTP/1.1 requires Host (RFC 9112 3.2); Node's own check would answer without a body.
     app.addHook('onRequest', (request, reply, done) => {
       if (request.raw.headers.host === undefined && request.raw.httpVersion === '1.1') {
-        // Answered before the security plugin's hook runs, so its headers are set here.
-        void reply
-          .code(400)
-          .headers(API_HEADERS)
-          .header(REQUEST_ID_HEADER, request.id)
-          .send(errorBody(400, 'Missing Host header', request.id));
+        void reply.code(400).send(errorBody(400, 'Missing Host header', request.id));
         return;
       }
       done();
