@@ -16,9 +16,12 @@ function isWouldBlock(error: unknown): boolean {
   return code === 'EAGAIN' || code === 'EWOULDBLOCK';
 }
 
+/** Never notified: Atomics.wait on it is a sleep. */
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
 /** Blocks the thread for `ms` without spinning (there is no event loop turn to yield to here). */
 function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  Atomics.wait(SLEEPER, 0, 0, ms);
 }
 
 export type WriteFn = (fd: number, buffer: Uint8Array, offset: number) => number;
