@@ -4,6 +4,20 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.package-lock.json
 
+# One Node.js: every target runs the version .nvmrc pins. When the node on PATH is another one,
+# scripts/toolchain/node.sh installs that version once into .tools/ and it goes first on PATH for
+# every recipe (and so for npm, npx, tsx and every process the tests spawn). `make help` and
+# `make clean` need no Node.js and skip it.
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
+NODE_BIN_DIR := $(shell scripts/toolchain/node.sh)
+ifneq ($(.SHELLSTATUS),0)
+$(error scripts/toolchain/node.sh could not provide the Node.js version .nvmrc pins (see above))
+endif
+ifneq ($(NODE_BIN_DIR),)
+export PATH := $(NODE_BIN_DIR):$(PATH)
+endif
+endif
+
 .PHONY: help install build run-server dev test test-only lint format typecheck clean env-example
 
 help: ## List the targets
@@ -40,7 +54,7 @@ format: $(NPM_STAMP) ## Rewrite files with Prettier
 typecheck: $(NPM_STAMP) ## tsc --noEmit over src, tests and scripts
 	npx tsc -p tsconfig.json --noEmit
 
-clean: ## Remove build output and coverage
+clean: ## Remove build output and coverage (.tools/, the pinned Node.js, stays)
 	rm -rf dist coverage .tmp
 
 -include mk/*.mk

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.tmp/', 'opentofu/.terraform/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.tmp/', '.tools/', 'opentofu/.terraform/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

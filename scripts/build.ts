@@ -41,7 +41,8 @@ export async function buildService(options: { sourcemap: boolean }): Promise<voi
     outfile: `${ROOT}dist/server.js`,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    // The node running the build: under make and in the image that is the version .nvmrc pins.
+    target: `node${process.versions.node}`,
     format: 'esm',
     plugins: [swaggerUiAssets],
     // Fastify and prom-client are CommonJS and call require() for Node built-ins, which an ESM
