@@ -1,7 +1,11 @@
 // Starts the built service (dist/server.js) as a real process on a free port and waits for its
-// own "ready" log line: readiness is observed, never assumed after a sleep.
+// own "ready" log line: readiness is observed, never assumed after a sleep. Functions that take
+// the test context `t` kill the process when the test ends (t.after), so a failed assertion or a
+// timeout never leaves it running; startService, without `t`, is for suite-level before() hooks,
+// whose after() hook stops it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { TestContext } from 'node:test';
 import { SERVER_ENTRY } from './paths.js';
 
 export interface ExitStatus {
@@ -43,7 +47,25 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-export function spawnService(options: StartOptions = {}): {
+/** Starts the process without waiting for it to be ready; it is killed when the test `t` ends. */
+export function spawnService(
+  t: TestContext,
+  options: StartOptions = {},
+): {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<ExitStatus>;
+} {
+  const spawned = spawnProcess(options);
+  t.after(async () => {
+    const { child, exited } = spawned;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return spawned;
+}
+
+function spawnProcess(options: StartOptions): {
   child: ChildProcess;
   lines: string[];
   exited: Promise<ExitStatus>;
@@ -88,8 +110,18 @@ export function parseLogLines(lines: readonly string[]): Record<string, unknown>
   return parsed;
 }
 
+/** A ready service, killed when the test `t` ends if it is still running then. */
+export async function serviceFor(
+  t: TestContext,
+  options: StartOptions = {},
+): Promise<RunningService> {
+  const service = await startService(options);
+  t.after(() => service.stop('SIGKILL'));
+  return service;
+}
+
 export async function startService(options: StartOptions = {}): Promise<RunningService> {
-  const { child, lines, exited } = spawnService(options);
+  const { child, lines, exited } = spawnProcess(options);
   const timeoutMs = options.readyTimeoutMs ?? 15_000;
 
   const port = await new Promise<number>((resolve, reject) => {

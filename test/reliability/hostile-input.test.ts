@@ -26,7 +26,7 @@ import {
   seededRandom,
   type FuzzRequest,
 } from '../helpers/reliability-fuzz.js';
-import { startService } from '../helpers/service.js';
+import { serviceFor } from '../helpers/service.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const WARMUP_REQUESTS = 300;
@@ -92,8 +92,8 @@ async function pool(count: number, task: (index: number) => Promise<void>): Prom
   );
 }
 
-test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, memory stable`, async () => {
-  const service = await startService({
+test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, memory stable`, async (t) => {
+  const service = await serviceFor(t, {
     env: {
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: String(BODY_LIMIT),
@@ -126,64 +126,60 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
     });
   }
 
-  try {
-    await client(WARMUP_REQUESTS);
-    const rssBefore = residentBytes(pid) ?? 0;
-
-    await client(CLIENT_REQUESTS);
-    const raws = Array.from({ length: RAW_REQUESTS }, () => rawRequest(pick));
-    let unanswered = 0;
-    await pool(RAW_REQUESTS, async (index) => {
-      const bytes = raws[index] ?? '';
-      const label = `raw #${index}: ${JSON.stringify(bytes.toString().slice(0, 80))}`;
-      try {
-        const data = await sendRaw(service.port, bytes);
-        if (data.length === 0) unanswered += 1;
-        for (const answer of parseRawAnswers(data, label)) {
-          statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-          const problem = answerProblem(answer);
-          if (problem) problems.push(problem);
-        }
-      } catch (error) {
-        problems.push(`${label}: ${String(error)}`);
-      }
-    });
-    const rssAfter = residentBytes(pid) ?? Infinity;
-
-    // FUZZ_DUMP=file writes every problem, for triage when there are more than the 20 shown.
-    if (process.env.FUZZ_DUMP) writeFileSync(process.env.FUZZ_DUMP, problems.join('\n'));
-    assert.deepEqual(problems.slice(0, 20), [], `${problems.length} bad answers`);
-    // Most malformed requests get an answer; a silent close is allowed only for a few
-    // (e.g. random bytes that never form a request line).
-    assert.ok(unanswered < RAW_REQUESTS / 4, `${unanswered} raw requests got no answer at all`);
-    assert.equal(service.process.exitCode, null, 'the service exited during the run');
-    const health = await request(`${service.url}/healthz`);
-    assert.equal(health.statusCode, 200);
-    await health.body.dump();
-    assert.ok(
-      rssAfter - rssBefore < RSS_GROWTH_LIMIT,
-      `RSS grew from ${rssBefore} to ${rssAfter} bytes over the run`,
-    );
-    const bad = service
-      .logs()
-      .filter(
-        (record) => record.level === 'fatal' || /unhandled|uncaught/i.test(String(record.msg)),
-      );
-    assert.deepEqual(bad, []);
-    // Errors logged at error level are only the deliberate injected faults.
-    const errors = service.logs().filter((record) => record.level === 'error');
-    for (const record of errors) {
-      assert.match(JSON.stringify(record.err), /Injected fault/, JSON.stringify(record));
-    }
-    // The run really reached the client-error paths, not only happy routes.
-    for (const status of [200, 400, 404, 413]) {
-      assert.ok(
-        (statuses.get(status) ?? 0) > 0,
-        `no ${status} seen: ${JSON.stringify([...statuses])}`,
-      );
-    }
-  } finally {
+  t.after(async () => {
     await agent.close();
-    await service.stop('SIGKILL');
+  });
+  await client(WARMUP_REQUESTS);
+  const rssBefore = residentBytes(pid) ?? 0;
+
+  await client(CLIENT_REQUESTS);
+  const raws = Array.from({ length: RAW_REQUESTS }, () => rawRequest(pick));
+  let unanswered = 0;
+  await pool(RAW_REQUESTS, async (index) => {
+    const bytes = raws[index] ?? '';
+    const label = `raw #${index}: ${JSON.stringify(bytes.toString().slice(0, 80))}`;
+    try {
+      const data = await sendRaw(service.port, bytes);
+      if (data.length === 0) unanswered += 1;
+      for (const answer of parseRawAnswers(data, label)) {
+        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+        const problem = answerProblem(answer);
+        if (problem) problems.push(problem);
+      }
+    } catch (error) {
+      problems.push(`${label}: ${String(error)}`);
+    }
+  });
+  const rssAfter = residentBytes(pid) ?? Infinity;
+
+  // FUZZ_DUMP=file writes every problem, for triage when there are more than the 20 shown.
+  if (process.env.FUZZ_DUMP) writeFileSync(process.env.FUZZ_DUMP, problems.join('\n'));
+  assert.deepEqual(problems.slice(0, 20), [], `${problems.length} bad answers`);
+  // Most malformed requests get an answer; a silent close is allowed only for a few
+  // (e.g. random bytes that never form a request line).
+  assert.ok(unanswered < RAW_REQUESTS / 4, `${unanswered} raw requests got no answer at all`);
+  assert.equal(service.process.exitCode, null, 'the service exited during the run');
+  const health = await request(`${service.url}/healthz`);
+  assert.equal(health.statusCode, 200);
+  await health.body.dump();
+  assert.ok(
+    rssAfter - rssBefore < RSS_GROWTH_LIMIT,
+    `RSS grew from ${rssBefore} to ${rssAfter} bytes over the run`,
+  );
+  const bad = service
+    .logs()
+    .filter((record) => record.level === 'fatal' || /unhandled|uncaught/i.test(String(record.msg)));
+  assert.deepEqual(bad, []);
+  // Errors logged at error level are only the deliberate injected faults.
+  const errors = service.logs().filter((record) => record.level === 'error');
+  for (const record of errors) {
+    assert.match(JSON.stringify(record.err), /Injected fault/, JSON.stringify(record));
+  }
+  // The run really reached the client-error paths, not only happy routes.
+  for (const status of [200, 400, 404, 413]) {
+    assert.ok(
+      (statuses.get(status) ?? 0) > 0,
+      `no ${status} seen: ${JSON.stringify([...statuses])}`,
+    );
   }
 });

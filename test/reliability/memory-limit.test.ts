@@ -8,14 +8,14 @@ import { test } from 'node:test';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 import { PeakRssSampler } from '../../scripts/bench/process-stats.js';
-import { startService } from '../helpers/service.js';
+import { serviceFor } from '../helpers/service.js';
 
 const CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024; // k8s/overlays/dev: limits.memory 256Mi
 const HEAP_LIMIT_MB = Math.floor((CONTAINER_LIMIT_BYTES / 1024 / 1024) * 0.75);
 const BODY_LIMIT = 16_384;
 
-test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load inside 256Mi`, async () => {
-  const service = await startService({
+test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load inside 256Mi`, async (t) => {
+  const service = await serviceFor(t, {
     env: {
       NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`,
       LOG_LEVEL: 'info',
@@ -26,40 +26,38 @@ test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load insid
   const pid = service.process.pid;
   assert.ok(pid !== undefined, 'the service process has no pid');
   const sampler = new PeakRssSampler(pid);
-  try {
-    const result = await autocannon({
-      url: service.url,
-      connections: 50,
-      duration: 4,
-      requests: [
-        { method: 'GET', path: '/' },
-        { method: 'GET', path: '/work?ms=2' },
-        {
-          method: 'PUT',
-          path: '/faults',
-          headers: { 'content-type': 'application/json' },
-          body: `{"errorRate":"${'x'.repeat(BODY_LIMIT - 32)}"}`,
-        },
-        { method: 'GET', path: '/metrics' },
-        { method: 'GET', path: '/no/such/route' },
-      ],
-    });
-    const peak = sampler.stop();
-
-    assert.equal(service.process.exitCode, null, 'the service died under load');
-    assert.equal(result.errors, 0, 'connection errors or timeouts under load');
-    assert.equal(result['5xx'], 0, 'server errors under load');
-    // A floor that proves the load ran, low enough for a busy CI machine.
-    assert.ok(result.requests.total > 100, `only ${result.requests.total} requests in 4 s`);
-    assert.ok(
-      peak < CONTAINER_LIMIT_BYTES,
-      `peak RSS ${Math.round(peak / 1024 / 1024)} MiB exceeds the 256Mi container limit`,
-    );
-    const health = await request(`${service.url}/healthz`);
-    await health.body.dump();
-    assert.equal(health.statusCode, 200);
-  } finally {
+  t.after(() => {
     sampler.stop();
-    await service.stop('SIGKILL');
-  }
+  });
+  const result = await autocannon({
+    url: service.url,
+    connections: 50,
+    duration: 4,
+    requests: [
+      { method: 'GET', path: '/' },
+      { method: 'GET', path: '/work?ms=2' },
+      {
+        method: 'PUT',
+        path: '/faults',
+        headers: { 'content-type': 'application/json' },
+        body: `{"errorRate":"${'x'.repeat(BODY_LIMIT - 32)}"}`,
+      },
+      { method: 'GET', path: '/metrics' },
+      { method: 'GET', path: '/no/such/route' },
+    ],
+  });
+  const peak = sampler.stop();
+
+  assert.equal(service.process.exitCode, null, 'the service died under load');
+  assert.equal(result.errors, 0, 'connection errors or timeouts under load');
+  assert.equal(result['5xx'], 0, 'server errors under load');
+  // A floor that proves the load ran, low enough for a busy CI machine.
+  assert.ok(result.requests.total > 100, `only ${result.requests.total} requests in 4 s`);
+  assert.ok(
+    peak < CONTAINER_LIMIT_BYTES,
+    `peak RSS ${Math.round(peak / 1024 / 1024)} MiB exceeds the 256Mi container limit`,
+  );
+  const health = await request(`${service.url}/healthz`);
+  await health.body.dump();
+  assert.equal(health.statusCode, 200);
 });

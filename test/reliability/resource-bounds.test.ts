@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { answerProblem, parseRawAnswers } from '../helpers/reliability-fuzz.js';
-import { startService } from '../helpers/service.js';
+import { serviceFor } from '../helpers/service.js';
 
 const HEADERS_TIMEOUT_MS = 1000;
 const REQUEST_TIMEOUT_MS = 2000;
@@ -54,7 +54,7 @@ function assertTimeoutAnswer(result: CutOff, label: string): void {
 }
 
 test('resource bounds and slow-client timeouts', async (t) => {
-  const service = await startService({
+  const service = await serviceFor(t, {
     env: {
       DELAY_MAX_SECONDS: '1',
       WORK_MAX_MS: '50',
@@ -83,99 +83,95 @@ test('resource bounds and slow-client timeouts', async (t) => {
     };
   }
 
-  try {
-    await t.test('GET /delay/:seconds rejects values beyond DELAY_MAX_SECONDS', async () => {
-      for (const value of ['1.5', '2', '60', '-1', 'Infinity', '1e9', 'abc']) {
-        const answer = await get(`/delay/${value}`);
-        assert.equal(answer.status, 400, `/delay/${value}: ${answer.body}`);
-        assert.equal(answer.problem, undefined);
-      }
-      const started = Date.now();
-      const atLimit = await get('/delay/1');
-      assert.equal(atLimit.status, 200);
-      assert.deepEqual(JSON.parse(atLimit.body), { delayedSeconds: 1 });
-      assert.ok(Date.now() - started >= 990, 'the delay at the limit was not served');
-    });
-
-    await t.test('GET /work rejects ms beyond WORK_MAX_MS', async () => {
-      for (const value of ['51', '0', '-5', '1.5', 'Infinity', '1e9', 'x']) {
-        const answer = await get(`/work?ms=${value}`);
-        assert.equal(answer.status, 400, `/work?ms=${value}: ${answer.body}`);
-        assert.equal(answer.problem, undefined);
-      }
-      const atLimit = await get('/work?ms=50');
-      assert.equal(atLimit.status, 200);
-      assert.equal((JSON.parse(atLimit.body) as { ms: number }).ms, 50);
-    });
-
-    await t.test('a body over BODY_LIMIT_BYTES gets 413 in the error shape', async () => {
-      const answer = await get('/faults', {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ errorRate: 0, padding: 'x'.repeat(2000) }),
-      });
-      assert.equal(answer.status, 413);
+  await t.test('GET /delay/:seconds rejects values beyond DELAY_MAX_SECONDS', async () => {
+    for (const value of ['1.5', '2', '60', '-1', 'Infinity', '1e9', 'abc']) {
+      const answer = await get(`/delay/${value}`);
+      assert.equal(answer.status, 400, `/delay/${value}: ${answer.body}`);
       assert.equal(answer.problem, undefined);
-    });
+    }
+    const started = Date.now();
+    const atLimit = await get('/delay/1');
+    assert.equal(atLimit.status, 200);
+    assert.deepEqual(JSON.parse(atLimit.body), { delayedSeconds: 1 });
+    assert.ok(Date.now() - started >= 990, 'the delay at the limit was not served');
+  });
 
-    await t.test('headers never finished: cut off after HEADERS_TIMEOUT_MS', async () => {
-      const result = await cutOff(service.port, (socket) => {
-        socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
-      });
-      assert.ok(result.afterMs >= HEADERS_TIMEOUT_MS - 50, `closed after ${result.afterMs} ms`);
-      assert.ok(
-        result.afterMs < HEADERS_TIMEOUT_MS + CHECK_INTERVAL_MS + SLACK_MS,
-        `closed only after ${result.afterMs} ms`,
+  await t.test('GET /work rejects ms beyond WORK_MAX_MS', async () => {
+    for (const value of ['51', '0', '-5', '1.5', 'Infinity', '1e9', 'x']) {
+      const answer = await get(`/work?ms=${value}`);
+      assert.equal(answer.status, 400, `/work?ms=${value}: ${answer.body}`);
+      assert.equal(answer.problem, undefined);
+    }
+    const atLimit = await get('/work?ms=50');
+    assert.equal(atLimit.status, 200);
+    assert.equal((JSON.parse(atLimit.body) as { ms: number }).ms, 50);
+  });
+
+  await t.test('a body over BODY_LIMIT_BYTES gets 413 in the error shape', async () => {
+    const answer = await get('/faults', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ errorRate: 0, padding: 'x'.repeat(2000) }),
+    });
+    assert.equal(answer.status, 413);
+    assert.equal(answer.problem, undefined);
+  });
+
+  await t.test('headers never finished: cut off after HEADERS_TIMEOUT_MS', async () => {
+    const result = await cutOff(service.port, (socket) => {
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    });
+    assert.ok(result.afterMs >= HEADERS_TIMEOUT_MS - 50, `closed after ${result.afterMs} ms`);
+    assert.ok(
+      result.afterMs < HEADERS_TIMEOUT_MS + CHECK_INTERVAL_MS + SLACK_MS,
+      `closed only after ${result.afterMs} ms`,
+    );
+    assertTimeoutAnswer(result, 'unfinished headers');
+  });
+
+  await t.test('headers trickled one line at a time: still cut off', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const result = await cutOff(service.port, (socket) => {
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+      let line = 0;
+      timer = setInterval(() => {
+        if (socket.writable) socket.write(`X-Slow-${line++}: y\r\n`);
+      }, 200);
+    });
+    clearInterval(timer);
+    assert.ok(
+      result.afterMs < HEADERS_TIMEOUT_MS + CHECK_INTERVAL_MS + SLACK_MS,
+      `a trickling client held the socket for ${result.afterMs} ms`,
+    );
+    assertTimeoutAnswer(result, 'trickled headers');
+  });
+
+  await t.test('body never finished: cut off after REQUEST_TIMEOUT_MS', async () => {
+    const result = await cutOff(service.port, (socket) => {
+      socket.write(
+        'PUT /faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"errorRate"',
       );
-      assertTimeoutAnswer(result, 'unfinished headers');
     });
+    assert.ok(result.afterMs >= REQUEST_TIMEOUT_MS - 50, `closed after ${result.afterMs} ms`);
+    assert.ok(
+      result.afterMs < REQUEST_TIMEOUT_MS + CHECK_INTERVAL_MS + SLACK_MS,
+      `closed only after ${result.afterMs} ms`,
+    );
+    assertTimeoutAnswer(result, 'unfinished body');
+  });
 
-    await t.test('headers trickled one line at a time: still cut off', async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const result = await cutOff(service.port, (socket) => {
-        socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
-        let line = 0;
-        timer = setInterval(() => {
-          if (socket.writable) socket.write(`X-Slow-${line++}: y\r\n`);
-        }, 200);
-      });
-      clearInterval(timer);
-      assert.ok(
-        result.afterMs < HEADERS_TIMEOUT_MS + CHECK_INTERVAL_MS + SLACK_MS,
-        `a trickling client held the socket for ${result.afterMs} ms`,
-      );
-      assertTimeoutAnswer(result, 'trickled headers');
+  await t.test('idle keep-alive connection: closed after KEEP_ALIVE_TIMEOUT_MS', async () => {
+    const result = await cutOff(service.port, (socket) => {
+      socket.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
     });
+    const answers = parseRawAnswers(result.data, 'keep-alive');
+    assert.equal(answers[0]?.status, 200);
+    assert.ok(result.afterMs >= KEEP_ALIVE_TIMEOUT_MS - 50, `closed after ${result.afterMs} ms`);
+    assert.ok(
+      result.afterMs < KEEP_ALIVE_TIMEOUT_MS + SLACK_MS,
+      `idle socket kept for ${result.afterMs} ms`,
+    );
+  });
 
-    await t.test('body never finished: cut off after REQUEST_TIMEOUT_MS', async () => {
-      const result = await cutOff(service.port, (socket) => {
-        socket.write(
-          'PUT /faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"errorRate"',
-        );
-      });
-      assert.ok(result.afterMs >= REQUEST_TIMEOUT_MS - 50, `closed after ${result.afterMs} ms`);
-      assert.ok(
-        result.afterMs < REQUEST_TIMEOUT_MS + CHECK_INTERVAL_MS + SLACK_MS,
-        `closed only after ${result.afterMs} ms`,
-      );
-      assertTimeoutAnswer(result, 'unfinished body');
-    });
-
-    await t.test('idle keep-alive connection: closed after KEEP_ALIVE_TIMEOUT_MS', async () => {
-      const result = await cutOff(service.port, (socket) => {
-        socket.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
-      });
-      const answers = parseRawAnswers(result.data, 'keep-alive');
-      assert.equal(answers[0]?.status, 200);
-      assert.ok(result.afterMs >= KEEP_ALIVE_TIMEOUT_MS - 50, `closed after ${result.afterMs} ms`);
-      assert.ok(
-        result.afterMs < KEEP_ALIVE_TIMEOUT_MS + SLACK_MS,
-        `idle socket kept for ${result.afterMs} ms`,
-      );
-    });
-
-    assert.equal(service.process.exitCode, null, 'the service died');
-  } finally {
-    await service.stop('SIGKILL');
-  }
+  assert.equal(service.process.exitCode, null, 'the service died');
 });

@@ -18,7 +18,7 @@ import { Agent, request } from 'undici';
 import { steadyLoad } from '../helpers/reliability-load.js';
 import { ReadinessProxy } from '../helpers/reliability-proxy.js';
 import { until } from '../helpers/reliability-wait.js';
-import { startService, type RunningService } from '../helpers/service.js';
+import { serviceFor, type RunningService } from '../helpers/service.js';
 
 const SHUTDOWN_DELAY_MS = 2000;
 const SHUTDOWN_TIMEOUT_MS = 5000;
@@ -52,9 +52,12 @@ async function probe(url: string): Promise<{ status: number; connection?: string
   }
 }
 
-test('one instance: SIGTERM under keep-alive load drops no request and exits 0 in time', async () => {
-  const service = await startService({ env: ENV });
+test('one instance: SIGTERM under keep-alive load drops no request and exits 0 in time', async (t) => {
+  const service = await serviceFor(t, { env: ENV });
   let routing = true; // the load balancer's view of this pod
+  t.after(() => {
+    routing = false; // stops the load if an assertion ends the test early
+  });
   const readiness: { at: number; status: number }[] = [];
 
   // The readiness probe, as the kubelet runs it (faster, to keep the test short).
@@ -83,6 +86,7 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
   // In flight across the moment the listener closes: started before SIGTERM, they end about a
   // second after the drain delay is over.
   const slowAgent = new Agent({ connections: 3 });
+  t.after(() => slowAgent.destroy());
   const inFlight = Array.from({ length: 3 }, async () => {
     const response = await request(`${service.url}/delay/3`, { dispatcher: slowAgent });
     const body = await response.body.json();
@@ -136,12 +140,17 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
   assert.deepEqual(seen, SHUTDOWN_MESSAGES);
 });
 
-test('two instances behind a readiness-aware proxy: a rolling restart shows no client error', async () => {
+test('two instances behind a readiness-aware proxy: a rolling restart shows no client error', async (t) => {
+  let running = true; // the load runs while this is true
+  t.after(() => {
+    running = false;
+  });
   const proxy = await ReadinessProxy.start(100);
+  t.after(() => proxy.close());
   const instances = new Map<string, RunningService>();
   async function launch(name: string): Promise<void> {
     // The proxy probes every 100 ms, so one second of drain delay is ample here.
-    const service = await startService({ env: { ...ENV, SHUTDOWN_DELAY_MS: '1000' } });
+    const service = await serviceFor(t, { env: { ...ENV, SHUTDOWN_DELAY_MS: '1000' } });
     instances.set(name, service);
     proxy.add(name, service.url);
     await until(() => proxy.isRouting(name), `${name} to enter the rotation`);
@@ -154,34 +163,27 @@ test('two instances behind a readiness-aware proxy: a rolling restart shows no c
     assert.deepEqual(status, { code: 0, signal: null }, `${name} did not exit cleanly`);
   }
 
-  let running = true;
-  try {
-    await Promise.all([launch('old-a'), launch('old-b')]);
-    const load = steadyLoad({
-      baseUrl: proxy.url,
-      concurrency: 12,
-      paths: ['/', '/work?ms=1', '/version'],
-      shouldContinue: () => running,
-    });
-    await until(() => load.report.ok >= 100, 'traffic through both instances');
+  await Promise.all([launch('old-a'), launch('old-b')]);
+  const load = steadyLoad({
+    baseUrl: proxy.url,
+    concurrency: 12,
+    paths: ['/', '/work?ms=1', '/version'],
+    shouldContinue: () => running,
+  });
+  await until(() => load.report.ok >= 100, 'traffic through both instances');
 
-    // A Deployment with maxSurge 1 and maxUnavailable 0: a new pod is ready before an old one goes.
-    await launch('new-a');
-    await retire('old-a');
-    await launch('new-b');
-    await retire('old-b');
-    await until(() => proxy.served('new-b') >= 50, 'traffic on the last new instance');
-    running = false;
-    const report = await load.finished;
+  // A Deployment with maxSurge 1 and maxUnavailable 0: a new pod is ready before an old one goes.
+  await launch('new-a');
+  await retire('old-a');
+  await launch('new-b');
+  await retire('old-b');
+  await until(() => proxy.served('new-b') >= 50, 'traffic on the last new instance');
+  running = false;
+  const report = await load.finished;
 
-    assert.deepEqual(report.failures, [], 'client-visible errors during the rolling restart');
-    for (const name of ['new-a', 'new-b']) {
-      assert.ok(proxy.served(name) > 0, `${name} served no request`);
-    }
-    assert.ok(report.ok >= 100, `only ${report.ok} requests succeeded`);
-  } finally {
-    running = false;
-    await Promise.all([...instances.values()].map((service) => service.stop('SIGKILL')));
-    await proxy.close();
+  assert.deepEqual(report.failures, [], 'client-visible errors during the rolling restart');
+  for (const name of ['new-a', 'new-b']) {
+    assert.ok(proxy.served(name) > 0, `${name} served no request`);
   }
+  assert.ok(report.ok >= 100, `only ${report.ok} requests succeeded`);
 });

@@ -1,8 +1,7 @@
 // Configuration: defaults, every variable's validation, and the process-level contract that a bad
 // value stops the service before it listens, exit code 1, one line naming the variable.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -12,7 +11,8 @@ import {
   loadConfig,
   parseTimezoneOffset,
 } from '../../src/config.js';
-import { spawnService, startService } from '../helpers/service.js';
+import { serviceFor, spawnService } from '../helpers/service.js';
+import { tempDirFor } from '../helpers/temp-dir.js';
 
 describe('loadConfig', () => {
   test('defaults match the original service and are safe for production', () => {
@@ -88,8 +88,8 @@ describe('loadConfig', () => {
     );
   });
 
-  test('reads the secret from SECRET_MESSAGE_FILE when SECRET_MESSAGE is unset', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hello-api-secret-'));
+  test('reads the secret from SECRET_MESSAGE_FILE when SECRET_MESSAGE is unset', (t) => {
+    const dir = tempDirFor(t, 'secret');
     const file = join(dir, 'secret');
     writeFileSync(file, 'from-a-file\n');
     assert.equal(loadConfig({ SECRET_MESSAGE_FILE: file }).secretMessage, 'from-a-file');
@@ -134,8 +134,8 @@ const BAD_VALUES: Record<string, string> = {
 
 describe('the process refuses bad configuration before listening', () => {
   for (const [name, value] of Object.entries(BAD_VALUES)) {
-    test(`${name}=${value} -> exit 1 with one line naming ${name}`, async () => {
-      const { lines, exited } = spawnService({ env: { [name]: value } });
+    test(`${name}=${value} -> exit 1 with one line naming ${name}`, async (t) => {
+      const { lines, exited } = spawnService(t, { env: { [name]: value } });
       const status = await exited;
       assert.equal(
         status.code,
@@ -163,8 +163,8 @@ describe('the process refuses bad configuration before listening', () => {
     assert.deepEqual(missing, []);
   });
 
-  test('several bad variables give one line each', async () => {
-    const { lines, exited } = spawnService({ env: { PORT: 'x', TIMEZONE_OFFSET: 'y' } });
+  test('several bad variables give one line each', async (t) => {
+    const { lines, exited } = spawnService(t, { env: { PORT: 'x', TIMEZONE_OFFSET: 'y' } });
     assert.equal((await exited).code, 1);
     assert.deepEqual(
       lines.map((line) => /^config error: (\w+)=/.exec(line)?.[1]),
@@ -173,18 +173,14 @@ describe('the process refuses bad configuration before listening', () => {
   });
 });
 
-test('a .env file in the working directory is read, and the real environment wins', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hello-api-dotenv-'));
+test('a .env file in the working directory is read, and the real environment wins', async (t) => {
+  const dir = tempDirFor(t, 'dotenv');
   writeFileSync(join(dir, '.env'), 'GREETING=from-dotenv\nAPP_ENV=stage\n');
-  const service = await startService({ env: { APP_ENV: 'dev' }, cwd: dir });
-  try {
-    const body = (await (await fetch(`${service.url}/`)).json()) as {
-      message: string;
-      environment: string;
-    };
-    assert.equal(body.message, 'from-dotenv');
-    assert.equal(body.environment, 'dev');
-  } finally {
-    await service.stop();
-  }
+  const service = await serviceFor(t, { env: { APP_ENV: 'dev' }, cwd: dir });
+  const body = (await (await fetch(`${service.url}/`)).json()) as {
+    message: string;
+    environment: string;
+  };
+  assert.equal(body.message, 'from-dotenv');
+  assert.equal(body.environment, 'dev');
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { startService } from '../helpers/service.js';
+import { serviceFor } from '../helpers/service.js';
 import { requireTool } from '../helpers/tools.js';
 import { DOCUMENTED_PATHS } from '../helpers/documented-paths.js';
 
@@ -22,7 +22,7 @@ const CHROMIUM_ARGS = [
 test('Swagger UI at /docs renders every endpoint in headless Chromium', async (t) => {
   const executablePath = requireTool(t, 'chromium', 'Debian package chromium');
   if (!executablePath) return;
-  const service = await startService();
+  const service = await serviceFor(t);
   t.after(() => service.stop());
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   t.after(() => browser.close());

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
-import { appWith, testConfig } from '../helpers/app.js';
+import { appFor, testConfig } from '../helpers/app.js';
 import { assertApiSecurityHeaders, rawHeaders } from '../helpers/security-headers.js';
 
 interface ErrorShape {
@@ -112,22 +112,22 @@ const CASES: Case[] = [
 ];
 
 for (const { name, request, status, message } of CASES) {
-  test(`${name} -> ${status} in the JSON error shape`, async () => {
-    const app = await appWith();
+  test(`${name} -> ${status} in the JSON error shape`, async (t) => {
+    const app = await appFor(t);
     const response = await app.inject(request);
     assert.equal(response.statusCode, status);
     assert.match(String(response.headers['content-type']), /^application\/json/);
     assertErrorShape(response.json(), status, message);
     assert.equal(response.json<ErrorShape>().requestId, response.headers['x-request-id']);
     assertApiSecurityHeaders(response.headers, name);
-    await app.close();
   });
 }
 
-test('an unexpected error is a 500 without internals, logged with its stack', async () => {
+test('an unexpected error is a 500 without internals, logged with its stack', async (t) => {
   const logged: string[] = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => logged.push(line) });
   const app = await buildApp(testConfig(), { logger });
+  t.after(() => app.close());
   app.get('/boom', () => {
     throw new Error('database password is hunter2');
   });
@@ -137,11 +137,10 @@ test('an unexpected error is a 500 without internals, logged with its stack', as
   assertErrorShape(response.json(), 500, /^Internal Server Error$/);
   assert.ok(!response.body.includes('hunter2') && !response.body.includes('at '));
   assert.ok(logged.some((line) => line.includes('request failed') && line.includes('"stack"')));
-  await app.close();
 });
 
-test('malformed HTTP and oversized headers get the JSON error shape from the raw socket', async () => {
-  const app = await appWith();
+test('malformed HTTP and oversized headers get the JSON error shape from the raw socket', async (t) => {
+  const app = await appFor(t);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   assert.ok(address && typeof address === 'object');
@@ -173,5 +172,4 @@ test('malformed HTTP and oversized headers get the JSON error shape from the raw
   assert.match(hostless, /^HTTP\/1\.1 400 /);
   assertErrorShape(JSON.parse(hostless.split('\r\n\r\n')[1] ?? ''), 400, /^Missing Host header$/);
   assertApiSecurityHeaders(rawHeaders(hostless), 'missing Host');
-  await app.close();
 });

@@ -2,10 +2,10 @@
 // /metrics.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appWith } from '../helpers/app.js';
+import { appFor } from '../helpers/app.js';
 
-test('/status/:code answers with the requested code', async () => {
-  const app = await appWith();
+test('/status/:code answers with the requested code', async (t) => {
+  const app = await appFor(t);
   const ok = await app.inject('/status/202');
   assert.equal(ok.statusCode, 202);
   assert.deepEqual(ok.json(), { statusCode: 202, message: 'Requested status 202' });
@@ -14,11 +14,10 @@ test('/status/:code answers with the requested code', async () => {
   const unavailable = await app.inject('/status/503');
   assert.equal(unavailable.statusCode, 503);
   assert.equal(unavailable.json<{ error: string }>().error, 'Service Unavailable');
-  await app.close();
 });
 
-test('/delay/:seconds waits that long, within DELAY_MAX_SECONDS', async () => {
-  const app = await appWith({ DELAY_MAX_SECONDS: '1' });
+test('/delay/:seconds waits that long, within DELAY_MAX_SECONDS', async (t) => {
+  const app = await appFor(t, { DELAY_MAX_SECONDS: '1' });
   const started = performance.now();
   const response = await app.inject('/delay/0.2');
   const elapsed = performance.now() - started;
@@ -27,12 +26,11 @@ test('/delay/:seconds waits that long, within DELAY_MAX_SECONDS', async () => {
   assert.ok(elapsed >= 195, `waited ${elapsed} ms`);
   assert.equal((await app.inject('/delay/1.5')).statusCode, 400);
   assert.equal((await app.inject('/delay/-1')).statusCode, 400);
-  await app.close();
 });
 
-test('the error-rate switch fails ordinary routes only, and can be changed at runtime', async () => {
+test('the error-rate switch fails ordinary routes only, and can be changed at runtime', async (t) => {
   let draw = 0.5;
-  const app = await appWith({ FAULT_ERROR_RATE: '0.6' }, { random: () => draw });
+  const app = await appFor(t, { FAULT_ERROR_RATE: '0.6' }, { random: () => draw });
   const failed = await app.inject('/');
   assert.equal(failed.statusCode, 500);
   assert.equal(
@@ -56,11 +54,10 @@ test('the error-rate switch fails ordinary routes only, and can be changed at ru
   assert.deepEqual(off.json(), { errorRate: 0, latencyMs: 0 });
   assert.equal((await app.inject('/')).statusCode, 200);
   assert.equal((await app.inject('/work?ms=1')).statusCode, 200);
-  await app.close();
 });
 
-test('the latency switch slows ordinary routes and spares probes', async () => {
-  const app = await appWith();
+test('the latency switch slows ordinary routes and spares probes', async (t) => {
+  const app = await appFor(t);
   const set = await app.inject({ method: 'PUT', url: '/faults', payload: { latencyMs: 150 } });
   assert.deepEqual(set.json(), { errorRate: 0, latencyMs: 150 });
   const timed = async (url: string) => {
@@ -71,20 +68,18 @@ test('the latency switch slows ordinary routes and spares probes', async () => {
   assert.ok((await timed('/')) >= 145);
   assert.ok((await timed('/healthz')) < 100);
   assert.deepEqual((await app.inject('/faults')).json(), { errorRate: 0, latencyMs: 150 });
-  await app.close();
 });
 
-test('with fault injection off (prod default) the fault routes do not exist and no fault applies', async () => {
-  const app = await appWith({ APP_ENV: 'prod', FAULT_ERROR_RATE: '1' });
+test('with fault injection off (prod default) the fault routes do not exist and no fault applies', async (t) => {
+  const app = await appFor(t, { APP_ENV: 'prod', FAULT_ERROR_RATE: '1' });
   for (const url of ['/status/500', '/delay/1', '/faults']) {
     assert.equal((await app.inject(url)).statusCode, 404, url);
   }
   assert.equal((await app.inject('/')).statusCode, 200);
-  await app.close();
 });
 
-test('/work burns CPU for the asked time, within WORK_MAX_MS, and can be switched off', async () => {
-  const app = await appWith({ WORK_MAX_MS: '100' });
+test('/work burns CPU for the asked time, within WORK_MAX_MS, and can be switched off', async (t) => {
+  const app = await appFor(t, { WORK_MAX_MS: '100' });
   const started = performance.now();
   const response = await app.inject('/work?ms=60');
   assert.ok(performance.now() - started >= 59);
@@ -94,9 +89,7 @@ test('/work burns CPU for the asked time, within WORK_MAX_MS, and can be switche
   assert.equal((await app.inject('/work')).json<{ ms: number }>().ms, 50, 'default ms');
   assert.equal((await app.inject('/work?ms=101')).statusCode, 400);
   assert.equal((await app.inject('/work?ms=0')).statusCode, 400);
-  await app.close();
 
-  const disabled = await appWith({ WORK_ENDPOINT_ENABLED: 'false' });
+  const disabled = await appFor(t, { WORK_ENDPOINT_ENABLED: 'false' });
   assert.equal((await disabled.inject('/work?ms=1')).statusCode, 404);
-  await disabled.close();
 });

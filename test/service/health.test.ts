@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { Lifecycle } from '../../src/lifecycle.js';
 import { request } from 'undici';
-import { appWith, testConfig } from '../helpers/app.js';
+import { appFor, testConfig } from '../helpers/app.js';
 
 /** Reads http_requests_in_flight until the slow request shows up (the scrape counts 1). */
 async function inFlightCount(base: string): Promise<number> {
@@ -18,9 +18,10 @@ async function inFlightCount(base: string): Promise<number> {
   }
 }
 
-test('/readyz is 503 while starting, 200 when ready, 503 from the moment draining begins', async () => {
+test('/readyz is 503 while starting, 200 when ready, 503 from the moment draining begins', async (t) => {
   const lifecycle = new Lifecycle();
   const app = await buildApp(testConfig(), { logger: pino({ level: 'silent' }), lifecycle });
+  t.after(() => app.close());
   await app.ready();
 
   const starting = await app.inject('/readyz');
@@ -37,7 +38,6 @@ test('/readyz is 503 while starting, 200 when ready, 503 from the moment drainin
   const draining = await app.inject('/readyz');
   assert.equal(draining.statusCode, 503);
   assert.equal(draining.json<{ message: string }>().message, 'not ready: draining');
-  await app.close();
 });
 
 test('while draining, every answer says Connection: close, also one already in flight', async (t) => {
@@ -68,16 +68,15 @@ test('while draining, every answer says Connection: close, also one already in f
   assert.equal(during.headers.connection, 'close', 'a new request while draining');
 });
 
-test('/healthz is 200 while the event loop runs freely', async () => {
-  const app = await appWith();
+test('/healthz is 200 while the event loop runs freely', async (t) => {
+  const app = await appFor(t);
   const response = await app.inject('/healthz');
   assert.equal(response.statusCode, 200);
   assert.deepEqual(response.json(), { status: 'ok' });
-  await app.close();
 });
 
-test('/healthz is 503 after the event loop was blocked longer than EVENT_LOOP_STALL_MS', async () => {
-  const app = await appWith({ EVENT_LOOP_STALL_MS: '100' });
+test('/healthz is 503 after the event loop was blocked longer than EVENT_LOOP_STALL_MS', async (t) => {
+  const app = await appFor(t, { EVENT_LOOP_STALL_MS: '100' });
   // Block the loop for 300 ms, then let the monitor's 100 ms timer record how late it ran: its
   // tick is due before this test's own 150 ms timer, so it has run when the probe is asked.
   const until = Date.now() + 300;
@@ -91,5 +90,4 @@ test('/healthz is 503 after the event loop was blocked longer than EVENT_LOOP_ST
     response.json<{ message: string }>().message,
     /event loop stalled for \d+ ms \(limit EVENT_LOOP_STALL_MS=100\)/,
   );
-  await app.close();
 });

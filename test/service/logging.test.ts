@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isoTimestamp } from '../../src/logger.js';
 import { appWithLogs } from '../helpers/app.js';
-import { startService } from '../helpers/service.js';
+import { serviceFor } from '../helpers/service.js';
 
-test('one access-log line per request, with the fields an operator needs', async () => {
-  const { app, records } = await appWithLogs();
+test('one access-log line per request, with the fields an operator needs', async (t) => {
+  const { app, records } = await appWithLogs(t);
   await app.inject({ url: '/work?ms=1', headers: { 'x-request-id': 'abc-123' } });
   const access = records().filter((r) => r.msg === 'request completed');
   assert.equal(access.length, 1);
@@ -21,12 +21,11 @@ test('one access-log line per request, with the fields an operator needs', async
   assert.equal(line.reqId, 'abc-123');
   assert.equal(typeof line.durationMs, 'number');
   assert.equal(line.service, 'hello-api');
-  await app.close();
 });
 
-test('every line carries the time as ISO 8601 UTC, to the millisecond', async () => {
+test('every line carries the time as ISO 8601 UTC, to the millisecond', async (t) => {
   const before = Date.now();
-  const { app, records } = await appWithLogs();
+  const { app, records } = await appWithLogs(t);
   await app.inject('/');
   const after = Date.now();
   const times = records().map((r) => r.time);
@@ -36,7 +35,6 @@ test('every line carries the time as ISO 8601 UTC, to the millisecond', async ()
     const at = Date.parse(String(time));
     assert.ok(at >= before && at <= after, `${String(time)} is within the test`);
   }
-  await app.close();
 });
 
 test('the log time is formatted once per millisecond and follows the clock', () => {
@@ -49,8 +47,8 @@ test('the log time is formatted once per millisecond and follows the clock', () 
   );
 });
 
-test('probes and scrapes are logged at debug level', async () => {
-  const { app, records } = await appWithLogs();
+test('probes and scrapes are logged at debug level', async (t) => {
+  const { app, records } = await appWithLogs(t);
   for (const url of ['/healthz', '/readyz', '/metrics']) await app.inject(url);
   const access = records().filter((r) => r.msg === 'request completed');
   assert.deepEqual(
@@ -61,12 +59,11 @@ test('probes and scrapes are logged at debug level', async () => {
       ['/metrics', 'debug'],
     ],
   );
-  await app.close();
 });
 
-test('the secret and credentials appear in no response and no log line of a real process', async () => {
+test('the secret and credentials appear in no response and no log line of a real process', async (t) => {
   const SECRET = 'TopSecret-9f8e7d';
-  const service = await startService({
+  const service = await serviceFor(t, {
     env: { SECRET_MESSAGE: SECRET, LOG_LEVEL: 'trace', SHUTDOWN_DELAY_MS: '0' },
   });
   const headers = { authorization: 'Bearer tok-1a2b3c', cookie: 'session=cook-4d5e6f' };

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { appWith } from '../helpers/app.js';
+import { appFor } from '../helpers/app.js';
 import { parsePrometheusText, type Sample } from '../helpers/prometheus-text.js';
 
-type TestApp = Awaited<ReturnType<typeof appWith>>;
+type TestApp = Awaited<ReturnType<typeof appFor>>;
 
 async function scrape(app: TestApp): Promise<Sample[]> {
   const response = await app.inject('/metrics');
@@ -16,8 +16,8 @@ async function scrape(app: TestApp): Promise<Sample[]> {
   return parsePrometheusText(response.body);
 }
 
-test('exposes the request histogram, in-flight gauge, info gauge and Node defaults', async () => {
-  const app = await appWith({ APP_ENV: 'stage', GIT_COMMIT: 'c0ffee' });
+test('exposes the request histogram, in-flight gauge, info gauge and Node defaults', async (t) => {
+  const app = await appFor(t, { APP_ENV: 'stage', GIT_COMMIT: 'c0ffee' });
   await app.inject('/');
   await app.inject('/work?ms=1');
   await app.inject('/status/503');
@@ -61,11 +61,10 @@ test('exposes the request histogram, in-flight gauge, info gauge and Node defaul
     ['0.001', '0.0025', '0.005', '0.01'],
     'millisecond buckets',
   );
-  await app.close();
 });
 
-test('probes and scrapes are counted apart from the request histogram', async () => {
-  const app = await appWith();
+test('probes and scrapes are counted apart from the request histogram', async (t) => {
+  const app = await appFor(t);
   await app.inject('/healthz');
   await app.inject('/readyz');
   await app.inject('/metrics');
@@ -82,11 +81,10 @@ test('probes and scrapes are counted apart from the request histogram', async ()
     );
     assert.ok(counted && counted.value >= 1, `${probe} counted in http_probe_requests_total`);
   }
-  await app.close();
 });
 
-test('many distinct unknown URLs share one route label', async () => {
-  const app = await appWith();
+test('many distinct unknown URLs share one route label', async (t) => {
+  const app = await appFor(t);
   for (let i = 0; i < 200; i += 1) await app.inject(`/does-not-exist/${i}?q=${i}`);
   await app.inject({ method: 'DELETE', url: '/' });
   const samples = await scrape(app);
@@ -103,7 +101,6 @@ test('many distinct unknown URLs share one route label', async () => {
     unmatched.reduce((sum, s) => sum + s.value, 0),
     201,
   );
-  await app.close();
 });
 
 async function inFlightNow(app: TestApp): Promise<number | undefined> {
@@ -121,18 +118,17 @@ async function inFlightBecomes(app: TestApp, expected: number): Promise<number |
   return value;
 }
 
-test('the in-flight gauge counts a request while it runs', async () => {
-  const app = await appWith();
+test('the in-flight gauge counts a request while it runs', async (t) => {
+  const app = await appFor(t);
   assert.equal(await inFlightNow(app), 1, 'only the scrape itself');
   const slow = app.inject('/delay/0.5');
   assert.equal(await inFlightBecomes(app, 2), 2, 'the slow request and the scrape');
   await slow;
   assert.equal(await inFlightNow(app), 1);
-  await app.close();
 });
 
 test('a client that hangs up mid-request leaves the in-flight gauge', async (t) => {
-  const app = await appWith();
+  const app = await appFor(t);
   t.after(() => app.close());
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -1,19 +1,18 @@
 // Request ids: a valid x-request-id is kept and echoed, anything else replaced by a new UUID.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appWith } from '../helpers/app.js';
+import { appFor } from '../helpers/app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-test('a valid x-request-id is echoed back', async () => {
-  const app = await appWith();
+test('a valid x-request-id is echoed back', async (t) => {
+  const app = await appFor(t);
   const response = await app.inject({ url: '/', headers: { 'x-request-id': 'trace-42.abc:1' } });
   assert.equal(response.headers['x-request-id'], 'trace-42.abc:1');
-  await app.close();
 });
 
-test('a missing or unsafe x-request-id is replaced by a generated UUID', async () => {
-  const app = await appWith();
+test('a missing or unsafe x-request-id is replaced by a generated UUID', async (t) => {
+  const app = await appFor(t);
   for (const supplied of [undefined, '', 'has spaces', 'x'.repeat(129), '<script>']) {
     const headers: Record<string, string> =
       supplied === undefined ? {} : { 'x-request-id': supplied };
@@ -22,5 +21,4 @@ test('a missing or unsafe x-request-id is replaced by a generated UUID', async (
     assert.match(id, UUID, `for ${JSON.stringify(supplied)}`);
     assert.equal(response.json<{ requestId: string }>().requestId, id);
   }
-  await app.close();
 });

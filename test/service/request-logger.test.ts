@@ -72,9 +72,10 @@ test('setting the level applies to this request only; child() keeps the request 
   );
 });
 
-test('in the app, a request that only writes its access line builds no child logger', async () => {
+test('in the app, a request that only writes its access line builds no child logger', async (t) => {
   const { logger, records, children } = capturingLogger('info');
   const app = await buildApp(testConfig(), { logger });
+  t.after(() => app.close());
   await app.ready();
   app.lifecycle.markReady();
   const before = children();
@@ -85,16 +86,14 @@ test('in the app, a request that only writes its access line builds no child log
     access.map((r) => [r.reqId, r.route, r.statusCode]),
     [['plain-1', '/', 200]],
   );
-  await app.close();
 });
 
-test('in the app, an error logged for a request carries its id like its access line', async () => {
-  const { app, records } = await appWithLogs({ FAULT_ERROR_RATE: '1' });
+test('in the app, an error logged for a request carries its id like its access line', async (t) => {
+  const { app, records } = await appWithLogs(t, { FAULT_ERROR_RATE: '1' });
   await app.inject({ url: '/', headers: { 'x-request-id': 'err-1' } });
   const lines = records().filter((r) => r.reqId === 'err-1');
   assert.deepEqual(
     lines.map((r) => r.msg),
     ['request failed', 'request completed'],
   );
-  await app.close();
 });

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
-import { appWith } from '../helpers/app.js';
+import { appFor } from '../helpers/app.js';
 
 const FIXED_NOW = new Date('2026-01-31T22:45:10.500Z');
 
-test('GET / keeps the seed contract and adds environment, version and hostname', async () => {
-  const app = await appWith({ APP_ENV: 'dev' }, { now: () => FIXED_NOW });
+test('GET / keeps the seed contract and adds environment, version and hostname', async (t) => {
+  const app = await appFor(t, { APP_ENV: 'dev' }, { now: () => FIXED_NOW });
   const response = await app.inject('/');
   assert.equal(response.statusCode, 200);
   assert.deepEqual(response.json(), {
@@ -20,24 +20,22 @@ test('GET / keeps the seed contract and adds environment, version and hostname',
     version: '1.2.3',
     hostname: hostname(),
   });
-  await app.close();
 });
 
-test('GET / uses GREETING and a negative TIMEZONE_OFFSET', async () => {
-  const app = await appWith(
+test('GET / uses GREETING and a negative TIMEZONE_OFFSET', async (t) => {
+  const app = await appFor(
+    t,
     { GREETING: 'Bonjour', TIMEZONE_OFFSET: '-03:30' },
     { now: () => FIXED_NOW },
   );
   const body = (await app.inject('/')).json<{ message: string; timestamp: string }>();
   assert.equal(body.message, 'Bonjour');
   assert.equal(body.timestamp, '2026-01-31 19:15:10');
-  await app.close();
 });
 
-test('GET / says the secret is configured but never returns it', async () => {
-  const app = await appWith({ SECRET_MESSAGE: 's3cr3t-value-xyz' });
+test('GET / says the secret is configured but never returns it', async (t) => {
+  const app = await appFor(t, { SECRET_MESSAGE: 's3cr3t-value-xyz' });
   const response = await app.inject('/');
   assert.equal(response.json<{ secret: string }>().secret, 'configured');
   assert.ok(!response.body.includes('s3cr3t-value-xyz'));
-  await app.close();
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
-import { parseLogLines, spawnService, startService } from '../helpers/service.js';
+import { parseLogLines, spawnService, serviceFor } from '../helpers/service.js';
 
 const DELAY_MS = 1000;
 const TIMEOUT_MS = 3000;
@@ -22,74 +22,69 @@ async function waitFor(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test('SIGTERM with requests in flight: all complete with 200, readiness 503 during the delay, exit 0', async () => {
-  const service = await startService({
+test('SIGTERM with requests in flight: all complete with 200, readiness 503 during the delay, exit 0', async (t) => {
+  const service = await serviceFor(t, {
     env: { SHUTDOWN_DELAY_MS: String(DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS) },
   });
   const agent = new Agent({ connections: 10, pipelining: 1 });
-  try {
-    // In flight across the whole sequence: the last ones outlive the drain delay.
-    const inFlight = [0.2, 0.8, 1.5, 1.8].map((seconds) =>
-      request(`${service.url}/delay/${seconds}`, { dispatcher: agent }).then(async (r) => ({
-        status: r.statusCode,
-        body: await r.body.text(),
-      })),
-    );
-    await waitFor(
-      async () => {
-        const r = await request(`${service.url}/metrics`, { dispatcher: agent });
-        return /^http_requests_in_flight 5$/m.test(await r.body.text());
-      },
-      5000,
-      'four requests in flight',
-    );
-    const signalledAt = performance.now();
-    service.process.kill('SIGTERM');
-
-    await waitFor(
-      async () => (await fetch(`${service.url}/readyz`)).status === 503,
-      500,
-      'readiness to turn 503',
-    );
-    const readyAt = performance.now() - signalledAt;
-    // Still serving ordinary requests during the delay, each telling the client to reconnect.
-    const during = await fetch(`${service.url}/`);
-    assert.equal(during.status, 200);
-    assert.equal(during.headers.get('connection'), 'close');
-
-    const results = await Promise.all(inFlight);
-    const status = await service.exited;
-    const elapsed = performance.now() - signalledAt;
-
-    assert.ok(
-      readyAt < DELAY_MS,
-      `readiness turned 503 after ${readyAt} ms, before the delay ended`,
-    );
-    assert.deepEqual(
-      results.map((r) => r.status),
-      [200, 200, 200, 200],
-    );
-    assert.deepEqual(status, { code: 0, signal: null });
-    assert.ok(elapsed >= DELAY_MS, `kept serving for the delay (${elapsed} ms)`);
-    assert.ok(elapsed < DELAY_MS + TIMEOUT_MS, `exited within delay + timeout (${elapsed} ms)`);
-    const messages = service.logs().map((record) => record.msg);
-    const sequence = [
-      'shutdown started: readiness now 503, still serving during the drain delay',
-      'drain delay over: no longer accepting connections, finishing in-flight requests',
-      'shutdown complete: all requests finished, exiting 0',
-    ];
-    assert.deepEqual(
-      messages.filter((m) => typeof m === 'string' && sequence.includes(m)),
-      sequence,
-    );
-  } finally {
+  t.after(async () => {
     await agent.close();
-    await service.stop('SIGKILL');
-  }
+  });
+  // In flight across the whole sequence: the last ones outlive the drain delay.
+  const inFlight = [0.2, 0.8, 1.5, 1.8].map((seconds) =>
+    request(`${service.url}/delay/${seconds}`, { dispatcher: agent }).then(async (r) => ({
+      status: r.statusCode,
+      body: await r.body.text(),
+    })),
+  );
+  await waitFor(
+    async () => {
+      const r = await request(`${service.url}/metrics`, { dispatcher: agent });
+      return /^http_requests_in_flight 5$/m.test(await r.body.text());
+    },
+    5000,
+    'four requests in flight',
+  );
+  const signalledAt = performance.now();
+  service.process.kill('SIGTERM');
+
+  await waitFor(
+    async () => (await fetch(`${service.url}/readyz`)).status === 503,
+    500,
+    'readiness to turn 503',
+  );
+  const readyAt = performance.now() - signalledAt;
+  // Still serving ordinary requests during the delay, each telling the client to reconnect.
+  const during = await fetch(`${service.url}/`);
+  assert.equal(during.status, 200);
+  assert.equal(during.headers.get('connection'), 'close');
+
+  const results = await Promise.all(inFlight);
+  const status = await service.exited;
+  const elapsed = performance.now() - signalledAt;
+
+  assert.ok(readyAt < DELAY_MS, `readiness turned 503 after ${readyAt} ms, before the delay ended`);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    [200, 200, 200, 200],
+  );
+  assert.deepEqual(status, { code: 0, signal: null });
+  assert.ok(elapsed >= DELAY_MS, `kept serving for the delay (${elapsed} ms)`);
+  assert.ok(elapsed < DELAY_MS + TIMEOUT_MS, `exited within delay + timeout (${elapsed} ms)`);
+  const messages = service.logs().map((record) => record.msg);
+  const sequence = [
+    'shutdown started: readiness now 503, still serving during the drain delay',
+    'drain delay over: no longer accepting connections, finishing in-flight requests',
+    'shutdown complete: all requests finished, exiting 0',
+  ];
+  assert.deepEqual(
+    messages.filter((m) => typeof m === 'string' && sequence.includes(m)),
+    sequence,
+  );
 });
 
-test('after the delay the listener is closed: new connections are refused', async () => {
-  const service = await startService({
+test('after the delay the listener is closed: new connections are refused', async (t) => {
+  const service = await serviceFor(t, {
     env: { SHUTDOWN_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '2000' },
   });
   const slow = fetch(`${service.url}/delay/1`);
@@ -110,8 +105,8 @@ test('after the delay the listener is closed: new connections are refused', asyn
   assert.equal((await service.exited).code, 0);
 });
 
-test('a second signal during the drain exits at once with code 1', async () => {
-  const service = await startService({ env: { SHUTDOWN_DELAY_MS: '30000' } });
+test('a second signal during the drain exits at once with code 1', async (t) => {
+  const service = await serviceFor(t, { env: { SHUTDOWN_DELAY_MS: '30000' } });
   service.process.kill('SIGTERM');
   await waitFor(
     async () => (await fetch(`${service.url}/readyz`)).status === 503,
@@ -128,8 +123,8 @@ test('a second signal during the drain exits at once with code 1', async () => {
   );
 });
 
-test('requests outliving SHUTDOWN_TIMEOUT_MS are cut and the process exits 1', async () => {
-  const service = await startService({
+test('requests outliving SHUTDOWN_TIMEOUT_MS are cut and the process exits 1', async (t) => {
+  const service = await serviceFor(t, {
     env: { SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '300' },
   });
   const stuck = fetch(`${service.url}/delay/5`).then(
@@ -151,10 +146,10 @@ test('requests outliving SHUTDOWN_TIMEOUT_MS are cut and the process exits 1', a
   assert.ok(service.logs().some((r) => String(r.msg).startsWith('shutdown timeout')));
 });
 
-test('an uncaught exception logs one fatal line and exits 1', async () => {
+test('an uncaught exception logs one fatal line and exits 1', async (t) => {
   // A preloaded module throws outside any request once the server runs.
   const thrower = 'data:text/javascript,setTimeout(() => { throw new Error("kaboom") }, 300)';
-  const { lines, exited } = spawnService({ nodeArgs: ['--import', thrower] });
+  const { lines, exited } = spawnService(t, { nodeArgs: ['--import', thrower] });
   const status = await exited;
   assert.equal(status.code, 1);
   const fatal = parseLogLines(lines).filter((r) => r.level === 'fatal');
@@ -162,27 +157,23 @@ test('an uncaught exception logs one fatal line and exits 1', async () => {
   assert.equal(fatal[0]?.msg, 'uncaught exception: exiting');
 });
 
-test('when stdout goes away (its reader closed it), the service exits 1 instead of serving blind', async () => {
-  const service = await startService({ env: { SHUTDOWN_DELAY_MS: '0' } });
-  try {
-    // The test is stdout's only reader; closing it makes the next log write fail with EPIPE.
-    service.process.stdout?.destroy();
-    // The answer goes out before the turn's log lines are written, so this request still works.
-    const answer = await fetch(`${service.url}/`);
-    assert.equal(answer.status, 200);
-    await answer.arrayBuffer();
-    let timer: NodeJS.Timeout | undefined;
-    const status = await Promise.race([
-      service.exited,
-      new Promise<string>((resolve) => {
-        timer = setTimeout(() => {
-          resolve('still running after 5 s');
-        }, 5000);
-      }),
-    ]);
-    clearTimeout(timer);
-    assert.deepEqual(status, { code: 1, signal: null });
-  } finally {
-    await service.stop('SIGKILL');
-  }
+test('when stdout goes away (its reader closed it), the service exits 1 instead of serving blind', async (t) => {
+  const service = await serviceFor(t, { env: { SHUTDOWN_DELAY_MS: '0' } });
+  // The test is stdout's only reader; closing it makes the next log write fail with EPIPE.
+  service.process.stdout?.destroy();
+  // The answer goes out before the turn's log lines are written, so this request still works.
+  const answer = await fetch(`${service.url}/`);
+  assert.equal(answer.status, 200);
+  await answer.arrayBuffer();
+  let timer: NodeJS.Timeout | undefined;
+  const status = await Promise.race([
+    service.exited,
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('still running after 5 s');
+      }, 5000);
+    }),
+  ]);
+  clearTimeout(timer);
+  assert.deepEqual(status, { code: 1, signal: null });
 });

@@ -1,12 +1,12 @@
 // /version, the OpenAPI document, the Swagger UI page, security headers and CORS.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appWith } from '../helpers/app.js';
+import { appFor } from '../helpers/app.js';
 import { DOCUMENTED_PATHS } from '../helpers/documented-paths.js';
 import { assertApiSecurityHeaders } from '../helpers/security-headers.js';
 
-test('/version reports what was injected at build time, "unknown" otherwise', async () => {
-  const built = await appWith({
+test('/version reports what was injected at build time, "unknown" otherwise', async (t) => {
+  const built = await appFor(t, {
     APP_VERSION: '3.1.4',
     GIT_COMMIT: 'deadbeef',
     BUILD_TIME: '2026-11-27T00:00:00Z',
@@ -17,8 +17,7 @@ test('/version reports what was injected at build time, "unknown" otherwise', as
     buildTime: '2026-11-27T00:00:00Z',
     environment: 'local',
   });
-  await built.close();
-  const local = await appWith();
+  const local = await appFor(t);
   const body = local.inject('/version');
   assert.deepEqual((await body).json(), {
     version: '1.2.3',
@@ -26,11 +25,10 @@ test('/version reports what was injected at build time, "unknown" otherwise', as
     buildTime: 'unknown',
     environment: 'local',
   });
-  await local.close();
 });
 
-test('/openapi.json documents every route with its schemas', async () => {
-  const app = await appWith();
+test('/openapi.json documents every route with its schemas', async (t) => {
+  const app = await appFor(t);
   const spec = (await app.inject('/openapi.json')).json<{
     openapi: string;
     paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
@@ -41,17 +39,15 @@ test('/openapi.json documents every route with its schemas', async () => {
   }
   assert.ok(spec.paths['/']?.get?.responses['200'], 'GET / has a response schema');
   assert.ok(spec.paths['/readyz']?.get?.responses['503'], '/readyz documents its 503');
-  await app.close();
 });
 
-test('/docs serves the Swagger UI page', async () => {
-  const app = await appWith();
+test('/docs serves the Swagger UI page', async (t) => {
+  const app = await appFor(t);
   const response = await app.inject('/docs');
   const page =
     response.statusCode === 302 ? await app.inject(String(response.headers.location)) : response;
   assert.equal(page.statusCode, 200);
   assert.match(page.body, /swagger-ui/i);
-  await app.close();
 });
 
 /** Helmet headers that only mean something for an HTML document. */
@@ -65,8 +61,8 @@ const DOCUMENT_ONLY_HEADERS = [
   'x-xss-protection',
 ];
 
-test('JSON answers, errors included, carry the API security headers and nothing for HTML', async () => {
-  const app = await appWith();
+test('JSON answers, errors included, carry the API security headers and nothing for HTML', async (t) => {
+  const app = await appFor(t);
   for (const url of ['/', '/version', '/openapi.json', '/no-such-route', '/work?ms=99999']) {
     const response = await app.inject(url);
     assert.match(String(response.headers['content-type']), /^application\/json/, url);
@@ -75,11 +71,10 @@ test('JSON answers, errors included, carry the API security headers and nothing 
       assert.equal(response.headers[name], undefined, `${url}: ${name} is not sent`);
     }
   }
-  await app.close();
 });
 
-test("the Swagger UI pages carry helmet's document headers with a CSP that lets the UI run", async () => {
-  const app = await appWith();
+test("the Swagger UI pages carry helmet's document headers with a CSP that lets the UI run", async (t) => {
+  const app = await appFor(t);
   for (const url of ['/docs/', '/docs/static/index.css']) {
     const response = await app.inject(url);
     assert.equal(response.statusCode, 200, url);
@@ -94,21 +89,18 @@ test("the Swagger UI pages carry helmet's document headers with a CSP that lets 
     assert.equal(response.headers['referrer-policy'], 'no-referrer', url);
     assert.equal(response.headers['x-powered-by'], undefined, url);
   }
-  await app.close();
 });
 
-test('CORS is open to all origins by default, as before', async () => {
-  const app = await appWith();
+test('CORS is open to all origins by default, as before', async (t) => {
+  const app = await appFor(t);
   const response = await app.inject({ url: '/', headers: { origin: 'https://anywhere.example' } });
   assert.equal(response.headers['access-control-allow-origin'], '*');
-  await app.close();
 });
 
-test('CORS_ORIGINS restricts the allowed origins', async () => {
-  const app = await appWith({ CORS_ORIGINS: 'https://ok.example' });
+test('CORS_ORIGINS restricts the allowed origins', async (t) => {
+  const app = await appFor(t, { CORS_ORIGINS: 'https://ok.example' });
   const allowed = await app.inject({ url: '/', headers: { origin: 'https://ok.example' } });
   assert.equal(allowed.headers['access-control-allow-origin'], 'https://ok.example');
   const refused = await app.inject({ url: '/', headers: { origin: 'https://evil.example' } });
   assert.equal(refused.headers['access-control-allow-origin'], undefined);
-  await app.close();
 });
