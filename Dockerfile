@@ -72,7 +72,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # node is PID 1, no shell or entrypoint script in between: SIGTERM reaches the service's own
-# graceful shutdown (src/shutdown.ts). This replaces the base image's docker-entrypoint.sh.
+# graceful shutdown (src/lifecycle/graceful-shutdown.ts). This replaces the base image's docker-entrypoint.sh.
 ENTRYPOINT ["node", "dist/server.js"]
 CMD []
 

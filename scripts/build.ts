@@ -34,7 +34,7 @@ const swaggerUiAssets: Plugin = {
   },
 };
 
-export async function buildService(options: { sourcemap: boolean }): Promise<void> {
+async function buildService(options: { sourcemap: boolean }): Promise<void> {
   rmSync(`${ROOT}dist`, { recursive: true, force: true });
   await build({
     entryPoints: [`${ROOT}src/server.ts`],
@@ -66,6 +66,4 @@ export async function buildService(options: { sourcemap: boolean }): Promise<voi
   });
 }
 
-if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
-  await buildService({ sourcemap: !process.argv.includes('--no-sourcemap') });
-}
+await buildService({ sourcemap: !process.argv.includes('--no-sourcemap') });

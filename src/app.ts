@@ -1,26 +1,25 @@
 // buildApp(config): the whole HTTP application, plugins then routes, without listening. The
 // process entry (server.ts) listens; tests build the app directly and use inject() or listen
 // on an ephemeral port.
-import { createServer, type Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { handleClientError } from './client-error.js';
 import type { Config } from './config.js';
-import { EventLoopMonitor } from './event-loop-monitor.js';
-import { FaultSettings } from './fault-settings.js';
-import { frameworkErrorHandler } from './framework-errors.js';
-import { Lifecycle } from './lifecycle.js';
-import { createLogger } from './logger.js';
+import { FaultSettings } from './faults/fault-settings.js';
+import errorHandlingPlugin, { frameworkErrorHandler } from './http/error-handling.js';
+import { requestIdFor } from './http/request-id.js';
+import { serverFactoryFor } from './http/server-factory.js';
+import { EventLoopMonitor } from './lifecycle/event-loop-monitor.js';
+import { Lifecycle } from './lifecycle/lifecycle-state.js';
+import { lazyChildLoggerFactory } from './logging/lazy-request-logger.js';
+import { createLogger } from './logging/logger.js';
 import accessLogPlugin from './plugins/access-log.js';
 import docsPlugin from './plugins/docs.js';
-import errorsPlugin from './plugins/errors.js';
 import faultInjectionPlugin from './plugins/fault-injection.js';
 import finiteNumbersPlugin from './plugins/finite-numbers.js';
+import lifecyclePlugin from './plugins/lifecycle.js';
 import metricsPlugin from './plugins/metrics.js';
 import securityPlugin from './plugins/security.js';
-import { requestIdFor } from './request-id.js';
-import { lazyChildLoggerFactory } from './request-logger.js';
 import { faultRoutes } from './routes/faults.js';
 import { healthRoutes } from './routes/health.js';
 import { rootRoute } from './routes/root.js';
@@ -37,28 +36,6 @@ export interface AppOptions {
 }
 
 export type App = FastifyInstance & { lifecycle: Lifecycle };
-
-/** Creates the Node server with timeouts fit for life behind a load balancer. */
-function serverFactoryFor(config: Config) {
-  return (handler: Parameters<typeof createServer>[1]): Server => {
-    const server = createServer(
-      {
-        keepAliveTimeout: config.keepAliveTimeoutMs,
-        headersTimeout: config.headersTimeoutMs,
-        requestTimeout: config.requestTimeoutMs,
-        // How often Node checks the two timeouts above; the default (30 s) lets a slow client
-        // hold a socket far longer than HEADERS_TIMEOUT_MS.
-        connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
-        // Node would answer a request without Host with an empty 400; the errors plugin answers
-        // it in the JSON error shape instead.
-        requireHostHeader: false,
-      },
-      handler,
-    );
-    server.on('clientError', handleClientError);
-    return server;
-  };
-}
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const lifecycle = options.lifecycle ?? new Lifecycle();
@@ -83,23 +60,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     serverFactory: serverFactoryFor(config),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Filled once per request by http/route-kind.ts, read by the access log and the metrics.
   app.decorateRequest('routeInfoCache', null);
-  app.addHook('onClose', (_instance, done) => {
-    eventLoop.stop();
-    done();
-  });
-  // While draining, tell keep-alive clients to reconnect, so they move to another pod. Decided
-  // when the answer is sent, so requests already in flight when draining starts say it too.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (lifecycle.state === 'draining') reply.header('connection', 'close');
-    done(null, payload);
-  });
 
-  // The request id and security headers first: their onRequest hooks then run before the errors
-  // plugin's Host check, so its early 400 carries them like every other answer.
+  // The request id and security headers first: their onRequest hooks then run before the error
+  // handling's Host check, so its early 400 carries them like every other answer.
   await app.register(accessLogPlugin);
   await app.register(securityPlugin, { config });
-  await app.register(errorsPlugin);
+  await app.register(errorHandlingPlugin);
+  await app.register(lifecyclePlugin, { lifecycle, eventLoop });
   await app.register(finiteNumbersPlugin);
   // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.
   await app.register(docsPlugin, { config });

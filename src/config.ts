@@ -4,11 +4,11 @@
 // against this list by the test suite.
 import { readFileSync } from 'node:fs';
 
-export const APP_ENVIRONMENTS = ['local', 'dev', 'stage', 'prod'] as const;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const APP_ENVIRONMENTS = ['local', 'dev', 'stage', 'prod'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export type AppEnvironment = (typeof APP_ENVIRONMENTS)[number];
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type AppEnvironment = (typeof APP_ENVIRONMENTS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
   readonly port: number;

@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError, loadConfig, describeConfig, type Config, type Env } from './config.js';
-import { createLogger } from './logger.js';
+import { createShutdown } from './lifecycle/graceful-shutdown.js';
+import { createLogger } from './logging/logger.js';
 
 function packageVersion(): string {
   const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
@@ -57,7 +58,6 @@ async function main(): Promise<void> {
 
   // Loaded only after the configuration is known to be good, so a bad variable fails fast.
   const { buildApp } = await import('./app.js');
-  const { createShutdown } = await import('./shutdown.js');
   const app = await buildApp(config, { logger });
   onSignal = createShutdown({ app, config, logger, exit });
 

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { loadConfig } from '../../src/config.js';
-import { formatLocalTimestamp } from '../../src/time.js';
+import { formatLocalTimestamp } from '../../src/routes/root-timestamp.js';
 
 const config = loadConfig(process.env, '1.0.0');
 const host = hostname();

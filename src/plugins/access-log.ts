@@ -3,8 +3,8 @@
 // Authorization and Cookie cannot leak; the query string is left out for the same reason.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { REQUEST_ID_HEADER } from '../request-id.js';
-import { isProbeRoute, routeLabel } from '../route-info.js';
+import { REQUEST_ID_HEADER } from '../http/request-id.js';
+import { isProbeRoute, routeLabel } from '../http/route-kind.js';
 
 export default fp(
   function accessLogPlugin(app: FastifyInstance) {

@@ -1,12 +1,12 @@
 // OpenAPI document built from the route schemas, served as /openapi.json and through the
 // Swagger UI at /docs. Registered before the routes so that it sees all of them. The UI's pages
-// carry helmet's document headers (security.ts), every other answer the API set.
+// carry helmet's document headers (http/security-headers.ts), every other answer the API set.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { documentHeadersHook } from './security.js';
+import { documentHeadersHook } from '../http/security-headers.js';
 
 export default fp<{ config: Config }>(
   async function docsPlugin(app: FastifyInstance, { config }) {

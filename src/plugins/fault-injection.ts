@@ -4,9 +4,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpError } from '../errors.js';
-import type { FaultSettings } from '../fault-settings.js';
-import { addPreHandler } from '../route-hooks.js';
+import { HttpError } from '../http/error-response.js';
+import type { FaultSettings } from '../faults/fault-settings.js';
+import { addPreHandler } from '../http/add-pre-handler.js';
 
 export default fp<{ faults: FaultSettings }>(
   function faultInjectionPlugin(app: FastifyInstance, { faults }) {

@@ -3,9 +3,9 @@
 // GET /work?ms=Infinity would spin the event loop forever and /status/Infinity would be a 500
 // (found by the hostile-input fuzz test).
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
-import { addPreHandler } from '../route-hooks.js';
+import { addPreHandler } from '../http/add-pre-handler.js';
 import fp from 'fastify-plugin';
-import { HttpError } from '../errors.js';
+import { HttpError } from '../http/error-response.js';
 
 function firstNonFinite(values: unknown): string | undefined {
   if (typeof values !== 'object' || values === null) return undefined;

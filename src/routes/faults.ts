@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
-import { errorBody } from '../errors.js';
-import type { FaultSettings } from '../fault-settings.js';
-import { ErrorRef } from '../schemas.js';
+import { errorBody } from '../http/error-response.js';
+import type { FaultSettings } from '../faults/fault-settings.js';
+import { ErrorRef } from '../http/error-response.js';
 
 const ErrorRate = Type.Number({
   minimum: 0,
@@ -23,7 +23,7 @@ const FaultSettingsChange = Type.Object(
   { additionalProperties: false },
 );
 
-export interface FaultRouteOptions {
+interface FaultRouteOptions {
   config: Config;
   faults: FaultSettings;
 }

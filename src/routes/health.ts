@@ -4,14 +4,14 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
-import { errorBody } from '../errors.js';
-import type { EventLoopMonitor } from '../event-loop-monitor.js';
-import type { Lifecycle } from '../lifecycle.js';
-import { ErrorRef } from '../schemas.js';
+import { errorBody } from '../http/error-response.js';
+import type { EventLoopMonitor } from '../lifecycle/event-loop-monitor.js';
+import type { Lifecycle } from '../lifecycle/lifecycle-state.js';
+import { ErrorRef } from '../http/error-response.js';
 
 const ProbeOk = Type.Object({ status: Type.Literal('ok') });
 
-export interface HealthRouteOptions {
+interface HealthRouteOptions {
   config: Config;
   lifecycle: Lifecycle;
   eventLoop: EventLoopMonitor;

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
-import { formatLocalTimestamp } from '../time.js';
+import { formatLocalTimestamp } from './root-timestamp.js';
 
 const RootResponse = Type.Object({
   status: Type.Literal('ok'),
@@ -22,7 +22,7 @@ const RootResponse = Type.Object({
   hostname: Type.String({ description: 'The host or pod name' }),
 });
 
-export interface RootRouteOptions {
+interface RootRouteOptions {
   config: Config;
   now?: () => Date;
 }

@@ -3,10 +3,10 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
-import { ErrorRef } from '../schemas.js';
+import { ErrorRef } from '../http/error-response.js';
 
 /** Spins for `ms` milliseconds doing arithmetic the optimiser cannot drop. */
-export function burnCpu(ms: number): number {
+function burnCpu(ms: number): number {
   const end = performance.now() + ms;
   let iterations = 0;
   let accumulator = 0;

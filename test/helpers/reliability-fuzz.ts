@@ -205,7 +205,7 @@ export function rawRequest(pick: Picker): string | Buffer {
   return pick.one(RAW_TEMPLATES)(pick);
 }
 
-export interface Answer {
+interface Answer {
   method: string;
   path: string;
   status: number;

@@ -4,14 +4,14 @@
 // retried: a retry would hide exactly the dropped requests these tests look for.
 import { Agent, request } from 'undici';
 
-export interface LoadReport {
+interface LoadReport {
   ok: number;
   failures: string[];
   /** How many answers carried `Connection: close` (the service's "reconnect elsewhere"). */
   connectionClose: number;
 }
 
-export interface SteadyLoadOptions {
+interface SteadyLoadOptions {
   baseUrl: string;
   concurrency: number;
   /** Paths the workers cycle through. */
@@ -21,7 +21,7 @@ export interface SteadyLoadOptions {
   onAnswer?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
 }
 
-export interface SteadyLoad {
+interface SteadyLoad {
   /** Live counts, readable while the load runs. */
   readonly report: LoadReport;
   /** Resolves once every worker has stopped. */

@@ -9,7 +9,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export interface RunOptions extends SpawnOptions {
+interface RunOptions extends SpawnOptions {
   input?: string;
   /** Kill the command after this many ms (default 120 s) so a hung tool fails the test. */
   timeoutMs?: number;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { SERVER_ENTRY } from './paths.js';
 
-export interface ExitStatus {
+interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
@@ -26,7 +26,7 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   env?: Record<string, string>;
   nodeArgs?: string[];
   /** Working directory of the process (default: this one). */

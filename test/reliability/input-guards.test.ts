@@ -1,5 +1,6 @@
 // In-process checks of the guards the hostile-input fuzz test led to (src/plugins/finite-numbers.ts,
-// src/framework-errors.ts, the CORS preflight setting), so each regression names its cause
+// the pre-routing error handler in src/http/error-handling.ts, the CORS preflight setting), so
+// each regression names its cause
 // directly instead of surfacing as one of thousands of fuzz answers.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

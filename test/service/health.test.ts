@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
-import { Lifecycle } from '../../src/lifecycle.js';
+import { Lifecycle } from '../../src/lifecycle/lifecycle-state.js';
 import { request } from 'undici';
 import { appFor, testConfig } from '../helpers/app.js';
 

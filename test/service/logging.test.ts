@@ -2,7 +2,7 @@
 // probes at debug; credentials and the secret never appear in any log line or response.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isoTimestamp } from '../../src/logger.js';
+import { isoTimestamp } from '../../src/logging/logger.js';
 import { appWithLogs } from '../helpers/app.js';
 import { serviceFor } from '../helpers/service.js';
 

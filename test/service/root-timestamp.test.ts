@@ -1,7 +1,7 @@
 // The GET / timestamp: "YYYY-MM-DD HH:MM:SS" at a fixed offset, reused within its second.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatLocalTimestamp } from '../../src/time.js';
+import { formatLocalTimestamp } from '../../src/routes/root-timestamp.js';
 
 const at = (iso: string) => new Date(iso);
 

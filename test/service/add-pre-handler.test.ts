@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RouteOptions, preHandlerHookHandler } from 'fastify';
-import { addPreHandler } from '../../src/route-hooks.js';
+import { addPreHandler } from '../../src/http/add-pre-handler.js';
 
 const hook = (name: string): preHandlerHookHandler =>
   Object.defineProperty(

@@ -1,8 +1,9 @@
-// What a request's route is, for the access log and metrics. Routes declare their kind in
-// their Fastify route config; unmatched requests all share one label so metrics stay bounded.
+// What kind of route a request hit, for the access log, the metrics and fault injection. Routes
+// declare their kind in their Fastify route config; unmatched requests all share one label so
+// the metrics stay bounded.
 import type { FastifyRequest } from 'fastify';
 
-export interface RouteKind {
+interface RouteKind {
   /** Health probes and /metrics: not counted in request metrics, logged at debug, never faulted. */
   probe?: boolean;
   /** Ordinary traffic that the fault-injection switch may slow down or fail. */
@@ -15,10 +16,10 @@ declare module 'fastify' {
   interface FastifyContextConfig extends RouteKind {}
 }
 
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /** What the hooks need to know about a request's route, worked out once per request. */
-export interface RouteInfo {
+interface RouteInfo {
   readonly label: string;
   readonly probe: boolean;
 }
@@ -35,7 +36,7 @@ declare module 'fastify' {
  * both ask, so the answer is kept on the request (a measurable share of per-request
  * CPU under load).
  */
-export function routeInfo(request: FastifyRequest): RouteInfo {
+function routeInfo(request: FastifyRequest): RouteInfo {
   let info = request.routeInfoCache;
   if (info === null) {
     const options = request.routeOptions;

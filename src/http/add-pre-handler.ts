@@ -1,5 +1,6 @@
-// Route-level hooks added from an onRoute hook, for plugins whose work applies to some routes
-// only: a global hook would run (and cost) on every request.
+// Adds a route-level preHandler from an onRoute hook, for plugins whose work applies to some
+// routes only (fault injection, the finite-number check): a global hook would run, and cost, on
+// every request.
 import type { RouteOptions, preHandlerHookHandler } from 'fastify';
 
 /** Runs `hook` after the route's own preHandler hooks (none, one or a list). */

@@ -1,9 +1,13 @@
-// One JSON error shape for every failure: validation (400), unknown routes (404), oversized
-// bodies (413), unsupported media types (415) and unexpected errors (500, details only in logs).
-import type { FastifyError, FastifyInstance } from 'fastify';
+// Every failure Fastify sees answers in the one JSON error shape (error-response.ts): validation
+// (400, naming the field), unknown routes (404), oversized bodies (413), unsupported media types
+// (415), unexpected errors (500, details only in the log), a missing Host header, and the errors
+// Fastify raises before routing (bad percent-encoding, over-long path parameters), whose default
+// answer echoes the whole URL and has no requestId.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { errorBody } from '../errors.js';
-import { ErrorResponse } from '../schemas.js';
+import { errorBody, ErrorResponse } from './error-response.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
+import { API_HEADERS } from './security-headers.js';
 
 const MAX_ECHOED_PATH = 100;
 
@@ -15,8 +19,29 @@ function clientMessage(error: FastifyError): string {
   return error.message.split('\n', 1)[0] ?? 'Bad Request';
 }
 
+/** Fastify's `frameworkErrors` option: errors raised before routing and before any hook. */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode ?? 400;
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path parameter is too long'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'Malformed URL: invalid percent-encoding'
+        : 'Bad Request';
+  // Raised before the onRequest hooks, so the request id and security headers are set here too.
+  void reply
+    .code(status)
+    .headers(API_HEADERS)
+    .header(REQUEST_ID_HEADER, request.id)
+    .send(errorBody(status, message, request.id));
+}
+
 export default fp(
-  function errorsPlugin(app: FastifyInstance) {
+  function errorHandlingPlugin(app: FastifyInstance) {
     app.addSchema(ErrorResponse);
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -50,5 +75,5 @@ export default fp(
         .send(errorBody(404, `No route for ${request.method} ${shown}`, request.id));
     });
   },
-  { name: 'errors' },
+  { name: 'error-handling' },
 );

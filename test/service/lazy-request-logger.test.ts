@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino, type Logger } from 'pino';
-import { LazyRequestLogger } from '../../src/request-logger.js';
+import { LazyRequestLogger } from '../../src/logging/lazy-request-logger.js';
 import { buildApp } from '../../src/app.js';
 import { appWithLogs, testConfig } from '../helpers/app.js';
 

@@ -1,6 +1,6 @@
 // The one place that knows whether the process is starting, ready or draining. /readyz reads it
 // and the shutdown sequence writes it, so readiness and shutdown can never disagree.
-export type LifecycleState = 'starting' | 'ready' | 'draining';
+type LifecycleState = 'starting' | 'ready' | 'draining';
 
 export class Lifecycle {
   #state: LifecycleState = 'starting';

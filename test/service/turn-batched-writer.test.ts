@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { test } from 'node:test';
-import { TurnBatchedWriter, type WriteFn } from '../../src/log-destination.js';
+import { TurnBatchedWriter, type WriteFn } from '../../src/logging/turn-batched-writer.js';
 
 /** A write function that records what it was given; `behaviour` decides each call's outcome. */
 function recordingWrite(behaviour: (call: number, length: number) => number | Error = (_, n) => n) {

@@ -5,10 +5,10 @@
 // A second signal exits at once with 1.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { App } from './app.js';
-import type { Config } from './config.js';
+import type { App } from '../app.js';
+import type { Config } from '../config.js';
 
-export interface ShutdownDeps {
+interface ShutdownDeps {
   app: App;
   config: Config;
   logger: Logger;

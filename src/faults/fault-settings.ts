@@ -1,6 +1,6 @@
 // The live fault-injection settings: start from configuration, can be changed at runtime through
 // PUT /faults so a drill needs no restart.
-export interface FaultSettingsValues {
+interface FaultSettingsValues {
   errorRate: number;
   latencyMs: number;
 }

@@ -2,10 +2,10 @@
 // a word and the service name on every line. Header fields that could carry credentials are
 // redacted as a second line of defence; the access log never includes headers anyway.
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { Config } from './config.js';
-import { stdoutWriter } from './log-destination.js';
+import type { Config } from '../config.js';
+import { stdoutWriter } from './turn-batched-writer.js';
 
-export const SERVICE_NAME = 'hello-api';
+const SERVICE_NAME = 'hello-api';
 
 let stampedAt = Number.NaN;
 let stamp = '';

@@ -1,0 +1,26 @@
+// The Node HTTP server under Fastify (its `serverFactory` option), with timeouts fit for life
+// behind a load balancer, and raw-socket JSON answers for requests Node's parser rejects.
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Config } from '../config.js';
+import { answerMalformedRequest } from './malformed-requests.js';
+
+export function serverFactoryFor(config: Config): (handler: RequestListener) => Server {
+  return (handler) => {
+    const server = createServer(
+      {
+        keepAliveTimeout: config.keepAliveTimeoutMs,
+        headersTimeout: config.headersTimeoutMs,
+        requestTimeout: config.requestTimeoutMs,
+        // How often Node checks the two timeouts above; the default (30 s) lets a slow client
+        // hold a socket far longer than HEADERS_TIMEOUT_MS.
+        connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+        // Node would answer a request without Host with an empty 400; error-handling.ts answers
+        // it in the JSON error shape instead.
+        requireHostHeader: false,
+      },
+      handler,
+    );
+    server.on('clientError', answerMalformedRequest);
+    return server;
+  };
+}
