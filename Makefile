@@ -59,5 +59,5 @@ clean: ## Remove build output and coverage (.tools/, the pinned Node.js, stays)
 
 -include mk/*.mk
 
-env-example: $(NPM_STAMP) ## Regenerate .env.example from src/config.ts
+env-example: $(NPM_STAMP) ## Regenerate .env.example from src/config/variables.ts
 	npx tsx scripts/env-example.ts > .env.example

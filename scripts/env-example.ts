@@ -1,16 +1,24 @@
-// Prints .env.example from the variable list in src/config.ts, so the example can never drift
-// from what the service reads. `make env-example` rewrites the file; a test compares them.
-import { CONFIG_VARIABLES } from '../src/config.js';
+// Prints .env.example from the declarations in src/config/variables.ts: every variable with
+// what it means, what it accepts and its default, so the example can never drift from what the
+// service reads. `make env-example` rewrites the file; a test compares them.
+import { CONFIG_VARIABLES } from '../src/config/variables.js';
 
 export function renderEnvExample(): string {
   const lines = [
-    '# Every environment variable hello-api reads (generated from src/config.ts by `make env-example`).',
+    '# Every environment variable hello-api reads (generated from src/config/variables.ts by `make env-example`).',
     '# Copy to .env for local runs; real environment variables win over this file.',
-    '# An empty value means "unset": the default described applies.',
+    '# An empty value means "unset": the default applies.',
     '',
   ];
   for (const variable of CONFIG_VARIABLES) {
-    lines.push(`# ${variable.description}`, `${variable.name}=${variable.example}`, '');
+    const fallback =
+      variable.derivedDefault === undefined ? '' : ` Default: ${variable.derivedDefault}.`;
+    lines.push(
+      `# ${variable.description}`,
+      `# Expected: ${variable.expected}.${fallback}`,
+      `${variable.name}=${variable.example}`,
+      '',
+    );
   }
   return lines.join('\n');
 }

@@ -2,7 +2,8 @@
 // handle signals and fatal errors. Nothing else lives here.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
-import { ConfigError, loadConfig, describeConfig, type Config, type Env } from './config.js';
+import { ConfigError, loadConfig, describeConfig, type Config } from './config.js';
+import type { Env } from './config/variable-kinds.js';
 import { createShutdown } from './lifecycle/graceful-shutdown.js';
 import { createLogger } from './logging/logger.js';
 

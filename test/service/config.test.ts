@@ -9,8 +9,8 @@ import {
   ConfigError,
   describeConfig,
   loadConfig,
-  parseTimezoneOffset,
 } from '../../src/config.js';
+import { parseTimezoneOffset } from '../../src/config/variables.js';
 import { serviceFor, spawnService } from '../helpers/service.js';
 import { tempDirFor } from '../helpers/temp-dir.js';
 
@@ -20,7 +20,6 @@ describe('loadConfig', () => {
     assert.equal(config.port, 8000);
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.greeting, 'Hello World');
-    assert.equal(config.timezoneOffset, '+05:30');
     assert.equal(config.timezoneOffsetMinutes, 330);
     assert.equal(config.secretMessage, '');
     assert.equal(config.appEnv, 'local');
@@ -88,6 +87,31 @@ describe('loadConfig', () => {
     );
   });
 
+  test('whole numbers are written plainly: no leading zeros, sign, exponent or fraction', () => {
+    for (const bad of ['043707', '08000', '+8000', '8e3', '8000.0', '0x1f40', ' 80 00']) {
+      assert.throws(
+        () => loadConfig({ PORT: bad }),
+        (error: unknown) => error instanceof ConfigError && /^PORT=/.test(error.problems[0] ?? ''),
+        bad,
+      );
+    }
+    assert.throws(() => loadConfig({ PORT: '043707' }), /without leading zeros/);
+    assert.equal(loadConfig({ PORT: '0' }).port, 0);
+  });
+
+  test('HOST must be an address to bind (or localhost), not something to resolve', () => {
+    for (const good of ['0.0.0.0', '127.0.0.1', '::', '::1', 'localhost']) {
+      assert.equal(loadConfig({ HOST: good }).host, good);
+    }
+    for (const bad of ['example.invalid', '256.0.0.1', 'local host', '0.0.0.0:8000']) {
+      assert.throws(
+        () => loadConfig({ HOST: bad }),
+        /^ConfigError: HOST=.* is invalid: expected an IP address/,
+        bad,
+      );
+    }
+  });
+
   test('reads the secret from SECRET_MESSAGE_FILE when SECRET_MESSAGE is unset', (t) => {
     const dir = tempDirFor(t, 'secret');
     const file = join(dir, 'secret');
@@ -96,6 +120,29 @@ describe('loadConfig', () => {
     assert.equal(
       loadConfig({ SECRET_MESSAGE_FILE: file, SECRET_MESSAGE: 'direct' }).secretMessage,
       'direct',
+    );
+  });
+
+  test('a SECRET_MESSAGE_FILE naming an empty file is an error, not "no secret"', (t) => {
+    const file = join(tempDirFor(t, 'empty-secret'), 'secret');
+    writeFileSync(file, '\n');
+    assert.throws(
+      () => loadConfig({ SECRET_MESSAGE_FILE: file }),
+      /^ConfigError: SECRET_MESSAGE_FILE=<not shown> is invalid: expected a file that holds the secret, not an empty one$/,
+    );
+  });
+
+  test('a bad SECRET_MESSAGE_FILE is never echoed: it may be a secret in the wrong variable', () => {
+    const pasted = 'hunter2-pasted-here';
+    assert.throws(
+      () => loadConfig({ SECRET_MESSAGE_FILE: pasted }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(error.problems, [
+          'SECRET_MESSAGE_FILE=<not shown> is invalid: expected the path of a readable file that holds the secret (ENOENT)',
+        ]);
+        return !error.message.includes(pasted);
+      },
     );
   });
 
@@ -112,6 +159,7 @@ describe('loadConfig', () => {
 /** One bad value per variable that has rules; each must stop the real process. */
 const BAD_VALUES: Record<string, string> = {
   PORT: '70000',
+  HOST: 'example.invalid',
   LOG_LEVEL: 'verbose',
   TIMEZONE_OFFSET: '+25:00',
   SECRET_MESSAGE_FILE: '/nonexistent/secret',
@@ -149,14 +197,7 @@ describe('the process refuses bad configuration before listening', () => {
   }
 
   test('every variable with rules has a bad-value case above', () => {
-    const free = new Set([
-      'HOST',
-      'GREETING',
-      'SECRET_MESSAGE',
-      'APP_VERSION',
-      'GIT_COMMIT',
-      'BUILD_TIME',
-    ]);
+    const free = new Set(['GREETING', 'SECRET_MESSAGE', 'APP_VERSION', 'GIT_COMMIT', 'BUILD_TIME']);
     const missing = CONFIG_VARIABLE_NAMES.filter(
       (name) => !free.has(name) && !(name in BAD_VALUES),
     );
@@ -168,7 +209,7 @@ describe('the process refuses bad configuration before listening', () => {
     assert.equal((await exited).code, 1);
     assert.deepEqual(
       lines.map((line) => /^config error: (\w+)=/.exec(line)?.[1]),
-      ['TIMEZONE_OFFSET', 'PORT'],
+      ['PORT', 'TIMEZONE_OFFSET'],
     );
   });
 });
