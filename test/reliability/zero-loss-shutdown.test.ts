@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { steadyLoad } from '../helpers/reliability-load.js';
 import { ReadinessProxy } from '../helpers/reliability-proxy.js';
-import { until } from '../helpers/reliability-wait.js';
+import { until } from '../helpers/wait.js';
 import { serviceFor, type RunningService } from '../helpers/service.js';
 
 const SHUTDOWN_DELAY_MS = 2000;

@@ -7,15 +7,12 @@ import { buildApp } from '../../src/app.js';
 import { Lifecycle } from '../../src/lifecycle/lifecycle-state.js';
 import { request } from 'undici';
 import { appFor, testConfig } from '../helpers/app.js';
+import { until } from '../helpers/wait.js';
 
-/** Reads http_requests_in_flight until the slow request shows up (the scrape counts 1). */
+/** The http_requests_in_flight value of one scrape (the scrape itself counts 1). */
 async function inFlightCount(base: string): Promise<number> {
-  const deadline = Date.now() + 2000;
-  for (;;) {
-    const text = await (await request(`${base}/metrics`)).body.text();
-    const count = Number(/^http_requests_in_flight (\d+)$/m.exec(text)?.[1] ?? 0);
-    if (count >= 2 || Date.now() > deadline) return count;
-  }
+  const text = await (await request(`${base}/metrics`)).body.text();
+  return Number(/^http_requests_in_flight (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
 test('/readyz is 503 while starting, 200 when ready, 503 from the moment draining begins', async (t) => {
@@ -54,8 +51,7 @@ test('while draining, every answer says Connection: close, also one already in f
   assert.equal(before.headers.connection, 'keep-alive', 'ready: connections are kept');
 
   const inFlight = request(`${base}/delay/0.3`);
-  const started = await inFlightCount(base);
-  assert.equal(started, 2, 'the slow request and the scrape');
+  await until(async () => (await inFlightCount(base)) === 2, 'the slow request and a scrape', 2000);
   lifecycle.beginDraining();
   const slow = await inFlight;
   await slow.body.dump();

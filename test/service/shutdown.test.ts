@@ -4,23 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
-import { parseLogLines, spawnService, serviceFor } from '../helpers/service.js';
+import { parseLogLines, serviceFor, spawnService } from '../helpers/service.js';
+import { until } from '../helpers/wait.js';
 
 const DELAY_MS = 1000;
 const TIMEOUT_MS = 3000;
-
-async function waitFor(
-  check: () => Promise<boolean>,
-  deadlineMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('SIGTERM with requests in flight: all complete with 200, readiness 503 during the delay, exit 0', async (t) => {
   const service = await serviceFor(t, {
@@ -37,21 +25,21 @@ test('SIGTERM with requests in flight: all complete with 200, readiness 503 duri
       body: await r.body.text(),
     })),
   );
-  await waitFor(
+  await until(
     async () => {
       const r = await request(`${service.url}/metrics`, { dispatcher: agent });
       return /^http_requests_in_flight 5$/m.test(await r.body.text());
     },
-    5000,
     'four requests in flight',
+    5000,
   );
   const signalledAt = performance.now();
   service.process.kill('SIGTERM');
 
-  await waitFor(
+  await until(
     async () => (await fetch(`${service.url}/readyz`)).status === 503,
-    500,
     'readiness to turn 503',
+    500,
   );
   const readyAt = performance.now() - signalledAt;
   // Still serving ordinary requests during the delay, each telling the client to reconnect.
@@ -89,7 +77,7 @@ test('after the delay the listener is closed: new connections are refused', asyn
   });
   const slow = fetch(`${service.url}/delay/1`);
   service.process.kill('SIGTERM');
-  await waitFor(
+  await until(
     async () => {
       try {
         await fetch(`${service.url}/healthz`);
@@ -98,8 +86,8 @@ test('after the delay the listener is closed: new connections are refused', asyn
         return true;
       }
     },
-    1500,
     'the listener to close',
+    1500,
   );
   assert.equal((await slow).status, 200, 'the in-flight request still completes');
   assert.equal((await service.exited).code, 0);
@@ -108,11 +96,7 @@ test('after the delay the listener is closed: new connections are refused', asyn
 test('a second signal during the drain exits at once with code 1', async (t) => {
   const service = await serviceFor(t, { env: { SHUTDOWN_DELAY_MS: '30000' } });
   service.process.kill('SIGTERM');
-  await waitFor(
-    async () => (await fetch(`${service.url}/readyz`)).status === 503,
-    2000,
-    'draining',
-  );
+  await until(async () => (await fetch(`${service.url}/readyz`)).status === 503, 'draining', 2000);
   const started = performance.now();
   service.process.kill('SIGINT');
   const status = await service.exited;
@@ -131,11 +115,11 @@ test('requests outliving SHUTDOWN_TIMEOUT_MS are cut and the process exits 1', a
     (r) => r.status,
     () => 'connection closed',
   );
-  await waitFor(
+  await until(
     async () =>
       /^http_requests_in_flight 2$/m.test(await (await fetch(`${service.url}/metrics`)).text()),
-    3000,
     'the slow request to be in flight',
+    3000,
   );
   const started = performance.now();
   service.process.kill('SIGTERM');
