@@ -98,7 +98,10 @@ async function getJson(url: string): Promise<{ status: number; body: Record<stri
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-test('container image: builds from the Dockerfile and runs hardened', async (t) => {
+// Longer than the runner's 120 s per-test default: a cold build alone can take minutes.
+const SLOW = { timeout: 600_000 };
+
+test('container image: builds from the Dockerfile and runs hardened', SLOW, async (t) => {
   const engine = await engineOrSkip(t);
   if (!engine) return;
 

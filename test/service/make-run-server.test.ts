@@ -8,7 +8,8 @@ import { REPO_ROOT } from '../helpers/paths.js';
 import { parseLogLines } from '../helpers/service.js';
 import { requireTool } from '../helpers/tools.js';
 
-test('make run-server builds the service and serves GET /', async (t) => {
+// Longer than the runner's 120 s default: it may install dependencies and build first.
+test('make run-server builds the service and serves GET /', { timeout: 180_000 }, async (t) => {
   const make = requireTool(t, 'make');
   if (!make) return;
   const child = spawn(make, ['--no-print-directory', 'run-server'], {
