@@ -23,7 +23,6 @@ test('Swagger UI at /docs renders every endpoint in headless Chromium', async (t
   const executablePath = requireTool(t, 'chromium', 'Debian package chromium');
   if (!executablePath) return;
   const service = await serviceFor(t);
-  t.after(() => service.stop());
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   t.after(() => browser.close());
 
