@@ -116,26 +116,30 @@ describe('findExecutable', () => {
 });
 
 describe('runCommand', () => {
-  test('captures exit code, stdout and stderr, and feeds input on stdin', async () => {
-    const result = await runCommand(
-      process.execPath,
-      [
-        '-e',
-        `let input = '';
+  test(
+    'captures exit code, stdout and stderr, and feeds input on stdin',
+    { timeout: 10_000 },
+    async () => {
+      const result = await runCommand(
+        process.execPath,
+        [
+          '-e',
+          `let input = '';
          process.stdin.on('data', (chunk) => (input += chunk)).on('end', () => {
            process.stdout.write('out:' + input);
            process.stderr.write('err');
            process.exitCode = 3;
          });`,
-      ],
-      { input: 'hello' },
-    );
-    assert.deepEqual(result, { code: 3, signal: null, stdout: 'out:hello', stderr: 'err' });
-  });
+        ],
+        { input: 'hello' },
+      );
+      assert.deepEqual(result, { code: 3, signal: null, stdout: 'out:hello', stderr: 'err' });
+    },
+  );
 
-  test('kills a command that outlives its timeout', async () => {
+  test('kills a command that outlives its timeout', { timeout: 10_000 }, async () => {
     const started = Date.now();
-    const result = await runCommand(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+    const result = await runCommand(process.execPath, ['-e', 'setTimeout(() => {}, 20_000)'], {
       timeoutMs: 300,
     });
     assert.equal(result.signal, 'SIGKILL');
