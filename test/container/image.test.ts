@@ -77,19 +77,27 @@ async function engineOrSkip(t: TestContext): Promise<ContainerEngine | undefined
   return undefined;
 }
 
-/** Reads a file inside the running container with the image's own node (no cat needed). */
-async function readInContainer(
+/** Runs a script with the image's own node inside the running container (no shell needed). */
+function nodeInContainer(engine: ContainerEngine, name: string, script: string): Promise<string> {
+  return engineOk(engine, ['exec', name, 'node', '-e', script]);
+}
+
+/** What a script prints as JSON, run by nodeInContainer. */
+async function jsonFromContainer(
   engine: ContainerEngine,
   name: string,
-  path: string,
-): Promise<string> {
-  return engineOk(engine, [
-    'exec',
+  script: string,
+): Promise<unknown> {
+  return JSON.parse(await nodeInContainer(engine, name, script));
+}
+
+/** Reads a file inside the running container (no cat needed). */
+function readInContainer(engine: ContainerEngine, name: string, path: string): Promise<string> {
+  return nodeInContainer(
+    engine,
     name,
-    'node',
-    '-e',
     `process.stdout.write(require('fs').readFileSync(${JSON.stringify(path)}, 'latin1'))`,
-  ]);
+  );
 }
 
 function statusField(status: string, field: string): string {
@@ -251,31 +259,27 @@ test('container image: builds from the Dockerfile and runs hardened', async (t) 
   });
 
   await t.test('/app holds the bundle, package.json and build-info.json only', async () => {
-    const listing = await engineOk(engine, [
-      'exec',
+    const listing = await jsonFromContainer(
+      engine,
       name,
-      'node',
-      '-e',
       `const fs = require('fs');
        console.log(JSON.stringify({ app: fs.readdirSync('/app').sort(), dist: fs.readdirSync('/app/dist').sort() }));`,
-    ]);
-    assert.deepEqual(JSON.parse(listing), {
+    );
+    assert.deepEqual(listing, {
       app: ['build-info.json', 'dist', 'package.json'],
       dist: ['server.js', 'swagger-ui'],
     });
   });
 
   await t.test('root filesystem is read-only, /tmp is writable', async () => {
-    const probe = await engineOk(engine, [
-      'exec',
+    const probe = await jsonFromContainer(
+      engine,
       name,
-      'node',
-      '-e',
       `const fs = require('fs');
        const attempt = (path) => { try { fs.writeFileSync(path, 'x'); return 'written'; } catch (e) { return e.code; } };
        console.log(JSON.stringify({ app: attempt('/app/probe'), root: attempt('/probe'), tmp: attempt('/tmp/probe') }));`,
-    ]);
-    assert.deepEqual(JSON.parse(probe), { app: 'EROFS', root: 'EROFS', tmp: 'written' });
+    );
+    assert.deepEqual(probe, { app: 'EROFS', root: 'EROFS', tmp: 'written' });
   });
 
   await t.test(
@@ -453,15 +457,13 @@ test('container image: builds from the Dockerfile and runs hardened', async (t) 
       );
       assert.equal(startedMinimal.code, 0, `${engine.name} run failed:\n${startedMinimal.stderr}`);
       await waitReady(minimalName, minimalUrl);
-      const layout = await engineOk(engine, [
-        'exec',
+      const layout = await jsonFromContainer(
+        engine,
         minimalName,
-        'node',
-        '-e',
         `const fs = require('fs');
-       console.log(JSON.stringify({ node: process.execPath, sh: fs.existsSync('/bin/sh'), npm: fs.existsSync('/usr/local/bin/npm') }));`,
-      ]);
-      assert.deepEqual(JSON.parse(layout), { node: '/nodejs/bin/node', sh: false, npm: false });
+         console.log(JSON.stringify({ node: process.execPath, sh: fs.existsSync('/bin/sh'), npm: fs.existsSync('/usr/local/bin/npm') }));`,
+      );
+      assert.deepEqual(layout, { node: '/nodejs/bin/node', sh: false, npm: false });
       assert.equal(await nodeVersion(minimalName), NODE_VERSION);
       const check = await engineRun(engine, ['exec', minimalName, ...healthcheck.slice(1)]);
       assert.equal(check.code, 0, `health check failed on ${minimalBase}: ${check.stderr}`);
