@@ -177,3 +177,30 @@ test('make loadtest: a bad URL or number ends with exit code 2 and one line nami
     assert.equal(result.stderr.trim(), line);
   }
 });
+
+test(
+  'make bench-log measures every destination, each child delivering all its lines',
+  { timeout: 60_000 },
+  async () => {
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/bench/log-destination.ts', '--lines', '2000', '--rounds', '1'],
+      { cwd: REPO_ROOT, timeoutMs: 50_000 },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    // One table row per destination, each with a number in every column; the numbers themselves
+    // are the machine's and are not judged.
+    const rows = result.stdout.split('\n').filter((line) => /^\| [a-z]/.test(line));
+    assert.deepEqual(
+      rows.map((line) => line.split('|')[1]?.trim()),
+      [
+        'destination',
+        'baseline: lines discarded',
+        'turn-batched blocking write (service)',
+        'sonic-boom (pino default)',
+        'sonic-boom minLength 4096',
+      ],
+    );
+    for (const row of rows.slice(2)) assert.match(row, /\| [\d.]+ \| [\d.]+ \| \d+ \|$/);
+  },
+);
