@@ -1,14 +1,19 @@
-# hello-api container image. Build stages (deps, build, prod-deps, build-info) feed a runtime
-# stage that holds only what runs: production node_modules, the compiled dist/, package.json (the
-# service reads its version there) and build-info.json. Build with `make image`; checked by
-# test/container/ (build, run hardened, probe, SIGTERM, size).
+# hello-api container image. Build stages (deps, build, build-info) feed a runtime stage that
+# holds only what runs: dist/ (the esbuild bundle of the service and the Swagger UI's static
+# files, scripts/build.ts), package.json (the service reads its version there, and its "type"
+# makes dist/server.js an ES module) and build-info.json. No node_modules: the bundle already
+# contains every dependency. About 4.4 MB above the base. Build with `make image`; checked by
+# test/container/ (build, run hardened, probe, SIGTERM, size, node version). docs/container.md
+# says why the base is what it is.
 #
-# Base images: official Node.js LTS, pinned by digest (a tag can move; a digest cannot).
-# node:24.18.0-bookworm-slim (Node.js 24 "Krypton" LTS), multi-arch index digest.
+# Base: the official Node.js image, pinned by digest (a tag can move; a digest cannot).
+# node:24.18.0-bookworm-slim (Node.js 24 "Krypton" LTS; the version .nvmrc pins, checked by
+# test/container/dockerfile.test.ts), multi-arch index digest as pinned by several public
+# repositories that build it for amd64 and arm64 (it cannot be pulled from this project's CI).
 # Both are build arguments: BUILD_BASE_IMAGE needs node + npm + sh; BASE_IMAGE only needs node,
 # because the runtime stage runs no command at build time (no RUN, so no shell and no apt/apk):
-# a distroless base works, e.g. --build-arg BASE_IMAGE=gcr.io/distroless/nodejs24-debian12@sha256:...
-# Where no registry is reachable, the tests pass a stand-in built from the host's Node.js
+# a distroless-shaped base works, e.g. --build-arg BASE_IMAGE=gcr.io/distroless/nodejs24-debian13@sha256:...
+# Where no registry is reachable, the tests pass a stand-in built from the running Node.js
 # (scripts/container/standin-base.ts) through the same two arguments; this file stays as it is.
 ARG BUILD_BASE_IMAGE=node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 ARG BASE_IMAGE=node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
@@ -20,17 +25,13 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency runs code at install time; none of ours needs to.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
-# --- build: src/ bundled by esbuild into dist/server.js (scripts/build.ts). Source maps are left
-# out: nothing in the image reads them.
+# --- build: src/ bundled by esbuild into dist/server.js, the Swagger UI's static files copied to
+# dist/swagger-ui/ (scripts/build.ts). Source maps are left out: nothing in the image reads them.
 FROM deps AS build
 COPY tsconfig.json ./
 COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN npm run build -- --no-sourcemap
-
-# --- prod-deps: the same install minus devDependencies; depends on the lockfile only, not on src.
-FROM deps AS prod-deps
-RUN npm prune --omit=dev --no-audit --no-fund
 
 # --- build-info: the build facts as a file, /app/build-info.json in the image. It also keeps
 # podman's layer cache honest: buildah reuses cached ENV/LABEL layers even when the build
@@ -50,7 +51,6 @@ ARG BASE_IMAGE
 WORKDIR /app
 
 # Files stay owned by root and read-only to the service user: the process cannot rewrite its code.
-COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 

@@ -7,7 +7,7 @@ CONTAINER_CLI := npx tsx scripts/container/image.ts
 image: $(NPM_STAMP) ## Build the container image from the Dockerfile (pinned official Node.js base)
 	$(CONTAINER_CLI) build
 
-image-offline: $(NPM_STAMP) ## Build the image on a stand-in base made from this host's Node.js (no registry needed)
+image-offline: $(NPM_STAMP) ## Build the image on a stand-in base made from the running Node.js (no registry needed)
 	$(CONTAINER_CLI) build-offline
 
 image-run: $(NPM_STAMP) ## Run the image on 127.0.0.1:8000 read-only, tmpfs /tmp, no capabilities, no new privileges

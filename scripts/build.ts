@@ -3,9 +3,10 @@
 // compilation dominated it: see docs/performance.md). Type checking is separate (`make
 // typecheck`, and a test in `make test`).
 // Usage: tsx scripts/build.ts [--no-sourcemap]
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { posix, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -18,8 +19,9 @@ const SWAGGER_UI_FILE = /[\\/]node_modules[\\/]@fastify[\\/]swagger-ui[\\/](.*\.
 /**
  * @fastify/swagger-ui finds its static files (the UI, the logo) through __dirname, which in the
  * bundle would be dist/. Its code is bundled like everything else (loading it as ~60 separate
- * CommonJS modules cost a fifth of start-up), and each __dirname in it is pointed at the installed
- * package, which stays in node_modules with the other production dependencies.
+ * CommonJS modules cost a fifth of start-up), each __dirname in it is pointed at dist/swagger-ui/,
+ * and its static/ folder (the only files it reads at run time) is copied there: dist/ is then all
+ * the service needs, without node_modules (the container image ships nothing else).
  */
 const swaggerUiAssets: Plugin = {
   name: 'swagger-ui-assets',
@@ -50,9 +52,9 @@ async function buildService(options: { sourcemap: boolean }): Promise<void> {
     banner: {
       js: [
         "import { createRequire as __createRequire } from 'node:module';",
-        "import { dirname as __dirnameOf, join as __joinPath } from 'node:path';",
+        "import { join as __joinPath } from 'node:path';",
         'const require = __createRequire(import.meta.url);',
-        `const __swaggerUiRoot = __dirnameOf(require.resolve('${SWAGGER_UI}/package.json'));`,
+        "const __swaggerUiRoot = __joinPath(import.meta.dirname, 'swagger-ui');",
         'const __swaggerUiPath = (directory) => __joinPath(__swaggerUiRoot, directory);',
       ].join(' '),
     },
@@ -64,6 +66,8 @@ async function buildService(options: { sourcemap: boolean }): Promise<void> {
     sourcemap: options.sourcemap,
     logLevel: 'warning',
   });
+  const swaggerUi = dirname(createRequire(import.meta.url).resolve(`${SWAGGER_UI}/package.json`));
+  cpSync(join(swaggerUi, 'static'), `${ROOT}dist/swagger-ui/static`, { recursive: true });
 }
 
 await buildService({ sourcemap: !process.argv.includes('--no-sourcemap') });

@@ -8,6 +8,7 @@
 // (or SMOKE_URL, SMOKE_COMMIT, SMOKE_DEADLINE_SECONDS in the environment).
 import { parseArgs } from 'node:util';
 import { smoke, verdict, type SmokeOptions } from './deploy/smoke.js';
+import { FlagError, integerFlag } from './lib/integer-flag.js';
 
 function usage(message: string): never {
   console.error(`smoke-test: ${message} (usage: --url URL [--commit SHA] [--deadline SECONDS])`);
@@ -27,10 +28,17 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): SmokeOptions {
   const url = values.url ?? env.SMOKE_URL ?? '';
   if (!/^https?:\/\/[^/\s]+/.test(url))
     usage(`--url/SMOKE_URL must be an http(s) URL, got "${url}"`);
-  const deadlineText = values.deadline ?? env.SMOKE_DEADLINE_SECONDS ?? '60';
-  const deadlineSeconds = Number(deadlineText);
-  if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0 || deadlineSeconds > 3600)
-    usage(`--deadline/SMOKE_DEADLINE_SECONDS must be 1..3600 seconds, got "${deadlineText}"`);
+  let deadlineSeconds: number;
+  try {
+    deadlineSeconds = integerFlag(
+      '--deadline/SMOKE_DEADLINE_SECONDS',
+      values.deadline ?? env.SMOKE_DEADLINE_SECONDS,
+      { min: 1, max: 3600, fallback: 60 },
+    );
+  } catch (error) {
+    if (error instanceof FlagError) usage(`${error.message} seconds`);
+    throw error;
+  }
   const commit = values.commit ?? env.SMOKE_COMMIT;
   return {
     url: url.replace(/\/+$/, ''),

@@ -16,7 +16,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { findExecutable } from '../lib/find-executable.js';
 import { freePort } from '../lib/free-port.js';
+import { integerFlag } from '../lib/integer-flag.js';
+import { pollUntil } from '../lib/poll.js';
+import { runCommand } from '../lib/run-command.js';
 import { runLoad, type GeneratorName } from './load-generators.js';
 import { PeakRssSampler, cpuSeconds, residentBytes } from './process-stats.js';
 import { combineSlices, sliceOrder, sliceRatios, type Combined, type Slice } from './slices.js';
@@ -54,22 +58,9 @@ interface ServerResult extends Combined {
   peakRssBytes: number;
 }
 
-function hasCommand(name: string): boolean {
-  try {
-    execFileSync(name, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    // wrk --version exits 1 but runs; only a missing binary is "not there".
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
-  }
-}
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`--${name}=${JSON.stringify(text)} is invalid: expected a whole number >= 1`);
-  }
-  return value;
+/** A whole-number option of at least 1. */
+function count(name: string, text: string): number {
+  return integerFlag(`--${name}`, text, { min: 1, max: 1_000_000 });
 }
 
 function readOptions(): Options {
@@ -84,27 +75,27 @@ function readOptions(): Options {
       scrapes: { type: 'string', default: '100' },
     },
   });
-  const generator = values.generator ?? (hasCommand('wrk') ? 'wrk' : 'autocannon');
+  const generator = values.generator ?? (findExecutable('wrk') ? 'wrk' : 'autocannon');
   if (generator !== 'wrk' && generator !== 'autocannon') {
     throw new Error(`--generator=${generator} is invalid: expected wrk or autocannon`);
   }
   // One core for the server under test, another for the generator, when the machine has two.
-  const pinned = cpus().length >= 2 && hasCommand('taskset');
-  const durationSeconds = positiveInteger('duration', values.duration);
-  const slices = positiveInteger('slices', values.slices);
+  const pinned = cpus().length >= 2 && findExecutable('taskset') !== undefined;
+  const durationSeconds = count('duration', values.duration);
+  const slices = count('slices', values.slices);
   if (durationSeconds % slices !== 0) {
     throw new Error(
       `--duration=${durationSeconds} with --slices=${slices} is invalid: the duration must split into whole seconds per slice`,
     );
   }
   return {
-    connections: positiveInteger('connections', values.connections),
+    connections: count('connections', values.connections),
     durationSeconds,
     slices,
-    warmupSeconds: positiveInteger('warmup', values.warmup),
+    warmupSeconds: count('warmup', values.warmup),
     generator,
-    startups: positiveInteger('startups', values.startups),
-    scrapes: positiveInteger('scrapes', values.scrapes),
+    startups: count('startups', values.startups),
+    scrapes: count('scrapes', values.scrapes),
     serverCore: pinned ? 0 : undefined,
     clientCore: pinned ? 1 : undefined,
   };
@@ -129,21 +120,22 @@ function spawnServer(
   });
 }
 
-/** Polls `url` until it answers `status`; resolves with the milliseconds it took. */
+/** Polls `url` until it answers 200; resolves with the milliseconds since `started`. */
 async function waitFor(url: string, started: number, timeoutMs = 20_000): Promise<number> {
-  for (;;) {
-    try {
-      const response = await request(url);
-      await response.body.dump();
-      if (response.statusCode === 200) return performance.now() - started;
-    } catch {
-      // not listening yet
-    }
-    if (performance.now() - started > timeoutMs) {
-      throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-    }
-    await sleep(5);
-  }
+  await pollUntil(
+    `${url} answers 200`,
+    async () => {
+      try {
+        const response = await request(url);
+        await response.body.dump();
+        return response.statusCode === 200;
+      } catch {
+        return false; // not listening yet
+      }
+    },
+    { timeoutMs, intervalMs: 5 },
+  );
+  return performance.now() - started;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -297,16 +289,14 @@ function percentile(sorted: readonly number[], p: number): number {
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 
-function describeMachine(options: Options): string {
+async function describeMachine(options: Options): Promise<string> {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const generator =
-    options.generator === 'wrk'
-      ? execFileSync('sh', ['-c', 'wrk --version 2>&1 | head -n 1 || true'], { encoding: 'utf8' })
-          .trim()
-          .split(' ')
-          .slice(0, 2)
-          .join(' ')
-      : 'autocannon (in-process)';
+  // wrk prints "wrk 4.1.0 [epoll] ..." and exits 1 for --version.
+  const wrkVersion = async () => {
+    const result = await runCommand('wrk', ['--version']);
+    return `${result.stdout}${result.stderr}`.trim().split(' ').slice(0, 2).join(' ');
+  };
+  const generator = options.generator === 'wrk' ? await wrkVersion() : 'autocannon (in-process)';
   const pinning =
     options.serverCore === undefined
       ? 'not pinned (fewer than 2 cores or no taskset)'
@@ -352,7 +342,7 @@ async function main(): Promise<void> {
       stdio: 'ignore',
     });
   }
-  const machine = describeMachine(options);
+  const machine = await describeMachine(options);
   const logDir = mkdtempSync(join(tmpdir(), 'hello-api-bench-'));
   const logPath = join(logDir, 'service.log');
   const logFd = openSync(logPath, 'w');

@@ -2,8 +2,8 @@
 // preferred: on one client core it can push a bare Node server to its limit, where autocannon
 // (JavaScript) saturates its own core first and would understate the ceiling. autocannon is the
 // fallback when wrk is not installed, and the bench says so.
-import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
+import { runCommand } from '../lib/run-command.js';
 
 export interface LoadOptions {
   url: string;
@@ -54,7 +54,7 @@ export function parseWrkOutput(output: string): LoadResult {
   };
 }
 
-function runWrk(options: LoadOptions): Promise<LoadResult> {
+async function runWrk(options: LoadOptions): Promise<LoadResult> {
   const wrkArgs = [
     '-t1',
     `-c${options.connections}`,
@@ -66,20 +66,14 @@ function runWrk(options: LoadOptions): Promise<LoadResult> {
     options.clientCore === undefined
       ? ['wrk', wrkArgs]
       : ['taskset', ['-c', String(options.clientCore), 'wrk', ...wrkArgs]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`wrk exited with ${code}:\n${output}`);
-        resolve(parseWrkOutput(output));
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
+  // wrk stops itself after its duration; the timeout only ends a wrk that hangs.
+  const result = await runCommand(command, args, {
+    timeoutMs: (options.durationSeconds + 60) * 1000,
   });
+  if (result.code !== 0) {
+    throw new Error(`wrk exited with ${result.code}:\n${result.stdout}${result.stderr}`);
+  }
+  return parseWrkOutput(result.stdout);
 }
 
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {

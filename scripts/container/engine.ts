@@ -1,7 +1,7 @@
 // Which container engine builds and runs the image, and the flags every call needs. One place for
 // both `make image`/`make image-run` and the container test, so they build and run the same way.
-import { spawn } from 'node:child_process';
 import { findExecutable } from '../lib/find-executable.js';
+import { runCommand } from '../lib/run-command.js';
 
 export type EngineName = 'podman' | 'docker';
 
@@ -44,19 +44,12 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Exit code of a command, output discarded; used to ask whether a docker daemon answers. */
-function exitCode(command: string, args: readonly string[]): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('error', () => {
-      clearTimeout(timer);
-      resolve(null);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
+async function exitCode(command: string, args: readonly string[]): Promise<number | null> {
+  try {
+    return (await runCommand(command, args, { timeoutMs: 15_000 })).code;
+  } catch {
+    return null;
+  }
 }
 
 async function podman(path: string, env: NodeJS.ProcessEnv): Promise<ContainerEngine> {

