@@ -113,7 +113,8 @@ describe('variables', () => {
       'machine_type',
       'image',
       'boot_disk_size_gb',
-      'flannel_version',
+      'github_repository',
+      'github_repository_id',
     ];
     for (const name of validated) {
       const validation = first(config.variables.get(name)?.validation);
@@ -140,12 +141,14 @@ describe('variables', () => {
       );
   });
 
-  test('the documented defaults: 10.160.0.0/20, two e2-medium workers, Kubernetes 1.30, Flannel pinned', () => {
+  test('the documented defaults: 10.160.0.0/20, two e2-medium workers, Kubernetes 1.30, Canal pinned', () => {
     assert.equal(config.variables.get('subnet_cidr')?.default, '10.160.0.0/20');
     assert.equal(config.variables.get('worker_count')?.default, 2);
     assert.equal(config.variables.get('machine_type')?.default, 'e2-medium');
     assert.equal(config.variables.get('kubernetes_minor')?.default, '1.30');
-    assert.match(String(config.variables.get('flannel_version')?.default), /^v\d+\.\d+\.\d+$/);
+    const canal = config.locals.canal as { version: string; manifest_sha256: string };
+    assert.match(canal.version, /^v\d+\.\d+\.\d+$/);
+    assert.match(canal.manifest_sha256, /^[0-9a-f]{64}$/);
   });
 });
 
