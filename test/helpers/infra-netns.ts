@@ -117,8 +117,12 @@ export class NetnsLab {
         output += chunk;
         if (output.includes('ready')) resolve();
       });
-      server.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      server.on('exit', (code) => reject(new Error(`metadata server exited ${code}: ${output}`)));
+      server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+      });
+      server.on('exit', (code) => {
+        reject(new Error(`metadata server exited ${String(code)}: ${output}`));
+      });
     });
   }
 

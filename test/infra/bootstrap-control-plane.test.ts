@@ -20,6 +20,14 @@ import { requireTool } from '../helpers/tools.js';
 
 const output = (result: RunResult) => `${result.stdout}${result.stderr}`;
 const called = (calls: string[], prefix: string) => calls.filter((call) => call.startsWith(prefix));
+
+interface KubeadmDocument {
+  kind: string;
+  bootstrapTokens?: { token: string }[];
+  kubernetesVersion?: string;
+  networking?: unknown;
+  apiServer?: { certSANs?: string[] };
+}
 const CANAL_URL = `https://raw.githubusercontent.com/projectcalico/calico/${CONTROL_PLANE_ENV.CANAL_VERSION}/manifests/canal.yaml`;
 /** Calls that change a node: none may happen on a boot of a node that is already set up. */
 const CHANGING =
@@ -50,21 +58,24 @@ describe('control-plane.sh on a fresh node, then again on the initialised node',
     assert.deepEqual(inits, [
       `kubeadm init --config ${join(sandbox.dir, 'kubeadm-config.yaml')} --skip-token-print`,
     ]);
-    const [init, cluster] = parseAllDocuments(
+    const documents = parseAllDocuments(
       readFileSync(join(sandbox.dir, 'kubeadm-config.yaml'), 'utf8'),
-    ).map((document) => document.toJS() as Record<string, Record<string, unknown>>);
-    assert.equal(init?.kind, 'InitConfiguration');
+    ).map((document) => document.toJS() as KubeadmDocument);
     assert.deepEqual(
-      (init?.bootstrapTokens as unknown as { token: string }[])[0]?.token,
-      TEST_TOKEN,
+      documents.map((document) => document.kind),
+      ['InitConfiguration', 'ClusterConfiguration'],
     );
-    assert.equal(cluster?.kind, 'ClusterConfiguration');
-    assert.equal(cluster?.kubernetesVersion, 'v1.30.14', 'the installed kubeadm version');
-    assert.deepEqual(cluster?.networking, {
+    const [init, cluster] = documents as [KubeadmDocument, KubeadmDocument];
+    assert.deepEqual(
+      init.bootstrapTokens?.map((token) => token.token),
+      [TEST_TOKEN],
+    );
+    assert.equal(cluster.kubernetesVersion, 'v1.30.14', 'the installed kubeadm version');
+    assert.deepEqual(cluster.networking, {
       podSubnet: '10.244.0.0/16',
       serviceSubnet: '10.96.0.0/12',
     });
-    assert.deepEqual(cluster?.apiServer?.certSANs, ['203.0.113.7', '10.160.0.3']);
+    assert.deepEqual(cluster.apiServer?.certSANs, ['203.0.113.7', '10.160.0.3']);
     assert.equal(called(firstCalls, 'kubeadm reset').length, 0);
   });
 

@@ -65,7 +65,13 @@ describe('worker.sh on a fresh node, then again on the joined node', () => {
     assert.equal(second.code, 0, output(second));
     assert.match(second.stdout, /already joined .*kubeadm join skipped/);
     const calls = sandbox.calls();
-    for (const forbidden of ['kubeadm join', 'kubeadm init', 'apt-get', 'systemctl restart', 'curl'])
+    for (const forbidden of [
+      'kubeadm join',
+      'kubeadm init',
+      'apt-get',
+      'systemctl restart',
+      'curl',
+    ])
       assert.deepEqual(called(calls, forbidden), [], `second run called ${forbidden}`);
     assert.deepEqual(
       calls.filter((call) => /^iptables .*-[NIAF] /.test(call)),
