@@ -282,6 +282,34 @@ describe('control-plane.sh after an init that stopped half-way', () => {
   });
 });
 
+test('Kubernetes 1.31: conntrack installed, the pause image kubeadm 1.31 names, the 1.31 repository', async (t) => {
+  if (!requireTool(t, 'openssl', 'the CA hash is computed with openssl')) return;
+  const sandbox = new Sandbox();
+  try {
+    const result = await sandbox.run('control-plane.sh', {
+      ...CONTROL_PLANE_ENV,
+      KUBERNETES_MINOR: '1.31',
+      FAKE_K8S_VERSION: '1.31.14-1.1',
+    });
+    assert.equal(result.code, 0, output(result));
+    const calls = sandbox.calls();
+    assert.ok(
+      calls.some((call) => / install -y conntrack /.test(call)),
+      calls.join('\n'),
+    );
+    assert.match(
+      sandbox.read('etc/containerd/config.toml'),
+      /sandbox_image = "registry\.k8s\.io\/pause:3\.10"/,
+    );
+    assert.match(
+      sandbox.read('etc/apt/sources.list.d/kubernetes.list'),
+      /core:\/stable:\/v1\.31\/deb\//,
+    );
+  } finally {
+    sandbox.cleanup();
+  }
+});
+
 describe('control-plane.sh waits out transient trouble', { concurrency: true }, () => {
   test('apt-get update finding the lists lock held (the daily apt job) is retried', async () => {
     const sandbox = new Sandbox();
