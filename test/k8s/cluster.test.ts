@@ -9,7 +9,14 @@ import { findObject, parseManifests, renderOrSkip } from '../helpers/k8s-manifes
 import { repoPath } from '../helpers/paths.js';
 
 const CLUSTER_DIR = 'k8s/cluster';
-const CLUSTER_SCOPED = new Set(['APIService', 'ClusterRole', 'ClusterRoleBinding', 'Namespace']);
+const CLUSTER_SCOPED = new Set([
+  'APIService',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Namespace',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
 
 function plainFiles(): string[] {
   return readdirSync(repoPath(CLUSTER_DIR))

@@ -38,16 +38,16 @@ function inventory(objects: ReturnType<typeof parseManifests>): string[] {
 }
 
 for (const env of ENVIRONMENTS) {
-  test(`${env} overlay renders its namespace and the whole application`, async (t) => {
+  test(`${env} overlay renders the whole application (its namespace is k8s/cluster's)`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
-    const expected = [...APP_OBJECTS, `Namespace/${env}`];
+    const expected = [...APP_OBJECTS];
     if (env === 'prod') expected.push('HorizontalPodAutoscaler/hello-api');
     assert.deepEqual(inventory(objects), expected.sort(), `${overlayDir(env)}: rendered objects`);
   });
 }
 
-test('k8s/cluster renders the namespaces and metrics-server', async (t) => {
+test('k8s/cluster renders the namespaces, their label policy and metrics-server', async (t) => {
   const objects = await renderOrSkip(t, 'k8s/cluster');
   if (!objects) return;
   assert.deepEqual(inventory(objects), [
@@ -64,6 +64,8 @@ test('k8s/cluster renders the namespaces and metrics-server', async (t) => {
     'RoleBinding/metrics-server-auth-reader',
     'Service/metrics-server',
     'ServiceAccount/metrics-server',
+    'ValidatingAdmissionPolicy/pod-security-labels-admins-only',
+    'ValidatingAdmissionPolicyBinding/pod-security-labels-admins-only',
   ]);
 });
 
