@@ -6,7 +6,12 @@ import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { run } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
-const SCRIPTS = ['scripts/deploy/connect-cluster.sh', 'test/pipeline/fixtures/fake-kubectl'];
+const SCRIPTS = [
+  'scripts/deploy/connect-cluster.sh',
+  '.github/scripts/install-release.sh',
+  'test/pipeline/fixtures/fake-kubectl',
+  'test/pipeline/fixtures/fake-git',
+];
 
 test('shellcheck finds nothing in the pipeline shell scripts', async (t) => {
   const shellcheck = requireTool(t, 'shellcheck');

@@ -184,7 +184,7 @@ describe('job graph', () => {
       // The && || chain picks a string; evaluate each candidate against the expression.
       const picked = Object.values(NODE_PORTS).find((candidate) =>
         evaluate(
-          expression.replace(/^\$\{\{(.*)\}\}$/, `(${'$1'}) == '${String(candidate)}'`),
+          expression.replace(/^\$\{\{(.*)\}\}$/, '($1) == ' + `'${String(candidate)}'`),
           context,
         ),
       );
@@ -238,7 +238,7 @@ describe('the deploy job', () => {
     );
     assert.equal(deployJob.env?.BRANCH, '${{ github.ref_name }}');
     assert.equal(
-      deployJob.env?.IMAGE_REF,
+      deployJob.env.IMAGE_REF,
       'docker.io/${{ vars.DOCKERHUB_REPOSITORY }}@${{ inputs.digest }}',
     );
     for (const s of deploySteps) assert.doesNotMatch(s.run ?? '', /kubectl (apply|set|rollout)/);
