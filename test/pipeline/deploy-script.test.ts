@@ -24,6 +24,8 @@ import { branchHead, prepare, running } from '../../scripts/deploy/cluster.js';
 import { kubectlRunner, type Kubectl } from '../../scripts/deploy/kubectl.js';
 import { parseOptions, UsageError } from '../../scripts/deploy/options.js';
 import { findApp } from '../../scripts/deploy/render.js';
+// Types only: importing the fixture's values would run it.
+import type { State as ClusterState } from './fixtures/fake-kubectl.js';
 
 const REPO = 'docker.io/acme/hello-api';
 const OLD = `${REPO}@sha256:${'a'.repeat(64)}`;
@@ -31,18 +33,6 @@ const NEW = `${REPO}@sha256:${'b'.repeat(64)}`;
 const FIXTURE_OVERLAYS = repoPath('test/pipeline/fixtures/k8s/overlays');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const NEWER = 'fedcba9876543210fedcba9876543210fedcba98';
-
-interface Template {
-  image: string;
-  configMap: string;
-}
-
-/** The fake kubectl's state (fixtures/fake-kubectl.ts). */
-interface ClusterState {
-  configMaps: Record<string, Record<string, string>>;
-  replicaSets: { revision: number; template: Template }[];
-  current: Template | undefined;
-}
 
 interface Sandbox {
   state: string;

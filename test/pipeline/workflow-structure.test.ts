@@ -293,6 +293,16 @@ describe('least privilege', () => {
       );
   });
 
+  test('every job that runs steps has a timeout, so a hung step cannot hold a runner or a deploy lock', () => {
+    for (const file of workflowFiles()) {
+      for (const [id, job] of Object.entries(loadWorkflow(basename(file)).jobs)) {
+        if (job.uses) continue; // a reusable-workflow call: its jobs carry their own
+        const minutes = (job as { 'timeout-minutes'?: unknown })['timeout-minutes'];
+        assert.ok(typeof minutes === 'number' && minutes > 0 && minutes <= 60, `${file} ${id}`);
+      }
+    }
+  });
+
   test('only the deploy job keeps the checkout credentials (for its head-of-branch check)', () => {
     for (const { file, job, step } of allSteps().filter(({ step }) =>
       step.uses?.startsWith('actions/checkout@'),
