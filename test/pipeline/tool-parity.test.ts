@@ -21,7 +21,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-export interface Lookup {
+interface Lookup {
   tool: string;
   where: string;
 }
@@ -31,7 +31,7 @@ export interface Lookup {
  * missingTool, and those named by any other missing-tool failure under CI (`if (IN_CI)
  * assert.fail(...)`), which must say which tool (".ci/run must install X" or "X not found").
  */
-export function toolLookups(files: { path: string; text: string }[]): {
+function toolLookups(files: { path: string; text: string }[]): {
   lookups: Lookup[];
   unnamed: string[];
 } {
