@@ -74,6 +74,9 @@ resource "google_service_account_iam_member" "ci_workload_identity_user" {
 
 # IAP tunnels to the control plane only, and there only to the API server and this environment's
 # NodePort (an IAM condition on the destination port, cloud.google.com/iap/docs/using-tcp-forwarding).
+# A tunnel to a named instance needs only iap.tunnelInstances.accessViaIAP (IAP's maintainers,
+# GoogleCloudPlatform/iap-desktop#365); no compute.instances.get, which would also reveal the
+# instance's metadata, startup script included. The first deploy proves it (docs/ci-cd.md).
 resource "google_iap_tunnel_instance_iam_member" "ci_tunnel" {
   for_each = local.ci_environments
 
