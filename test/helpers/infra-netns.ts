@@ -24,7 +24,7 @@ export function netnsToolsOrSkip(t: TestContext): boolean {
   const why = 'network namespaces for the metadata firewall test';
   if (!requireTool(t, 'ip', why) || !requireTool(t, 'iptables', why)) return false;
   if (process.getuid?.() !== 0) {
-    if (IN_CI) assert.fail('root is required for network namespaces under CI=true');
+    if (IN_CI) assert.fail('ip netns needs root under CI=true; .ci/run runs as root');
     t.skip('not root: network namespaces need root');
     return false;
   }
