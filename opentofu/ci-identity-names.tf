@@ -1,8 +1,10 @@
 # Names and conditions of the CI identity (ci-identity.tf), from variables only, so tests evaluate
 # them offline. One GitHub environment per deploy environment; each deploy job names its
-# environment, so its OIDC token's subject is repo:OWNER/REPO:environment:ENV (GitHub's OIDC
-# reference, "Filtering for a specific environment"); GCP and the API server both trust exactly
-# that subject.
+# environment, so its OIDC token carries `repository` and `environment` claims (GitHub's OIDC
+# reference). GCP and the API server both trust exactly that pair, read from those two claims and
+# not from `sub`: since 2026-07-15 new repositories get immutable subjects,
+# repo:OWNER@ID/REPO@ID:environment:ENV (docs.github.com, "Immutable subject claims"), so a
+# binding to the name-only subject would match nobody there.
 locals {
   # Keys: the GitHub environments, namespaces and overlays (k8s/overlays/<env>) of the pipeline.
   # branch: the only branch whose runs may use that environment's identity (null: any branch).
@@ -12,10 +14,6 @@ locals {
     prod  = { branch = "main", node_port = local.node_ports.prod }
   }
 
-  ci_subjects = {
-    for environment in keys(local.ci_environments) :
-    environment => "repo:${var.github_repository}:environment:${environment}"
-  }
 
   # Every token the pool accepts: from this repository (and its numeric ID when known, so a
   # re-created repository of the same name cannot deploy), and a stage or prod token only from

@@ -39,8 +39,9 @@ resource "google_iam_workload_identity_pool_provider" "github" {
   display_name                       = "GitHub Actions OIDC"
   description                        = "Tokens of ${var.github_repository} only; stage and prod only from their branches."
 
-  # google.subject is the token's sub, repo:OWNER/REPO:environment:ENV for a deploy job: the
-  # service accounts below trust exactly one such subject each.
+  # google.subject is the token's sub (kept for audit logs). The service accounts below trust
+  # attribute.environment, under the condition that the token is this repository's: that pair
+  # does not depend on which of GitHub's two subject formats the repository uses.
   attribute_mapping = {
     "google.subject"         = "assertion.sub"
     "attribute.repository"   = "assertion.repository"
@@ -63,13 +64,14 @@ resource "google_service_account" "ci" {
   description  = "GitHub Actions deploy job of environment ${each.key}: IAP tunnels to the control plane and its guest attributes, nothing else."
 }
 
-# Only the deploy job of this environment may act as this account.
+# Only this repository's jobs in this environment may act as this account (the pool's attribute
+# condition admits this repository's tokens only).
 resource "google_service_account_iam_member" "ci_workload_identity_user" {
   for_each = local.ci_environments
 
   service_account_id = google_service_account.ci[each.key].name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/${local.ci_subjects[each.key]}"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.environment/${each.key}"
 }
 
 # IAP tunnels to the control plane only, and there only to the API server and this environment's

@@ -90,15 +90,18 @@ describe('the CI identity', () => {
     assert.equal(oidc.allowed_audiences, undefined, 'the default audience: the provider itself');
     const mapping = provider.attribute_mapping as Record<string, string>;
     assert.equal(mapping['google.subject'], 'assertion.sub');
+    // The bindings read these two, never sub, whose format differs between repositories.
+    assert.equal(mapping['attribute.environment'], 'assertion.environment');
+    assert.equal(mapping['attribute.repository'], 'assertion.repository');
     assert.equal(provider.attribute_condition, '${local.ci_attribute_condition}');
   });
 
-  test("each service account trusts only its environment's subject and reaches only its own ports on the control plane", () => {
+  test("each service account trusts only its environment's jobs and reaches only its own ports on the control plane", () => {
     const user = resource(config, 'google_service_account_iam_member', 'ci_workload_identity_user');
     assert.equal(user.role, 'roles/iam.workloadIdentityUser');
     assert.equal(
       user.member,
-      'principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/${local.ci_subjects[each.key]}',
+      'principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.environment/${each.key}',
     );
     const tunnel = resource(config, 'google_iap_tunnel_instance_iam_member', 'ci_tunnel');
     assert.equal(tunnel.role, 'roles/iap.tunnelResourceAccessor');
@@ -165,18 +168,10 @@ describe('the CI identity', () => {
     assert.ok(deployYaml.jobs.deploy, 'deploy.yaml has its deploy job');
   });
 
-  test('subjects, account IDs and the attribute condition evaluate as the workflow and the API server expect', async (t) => {
+  test('account IDs and the attribute condition evaluate as the workflow and the API server expect', async (t) => {
     const tool = iacTool(t);
     if (!tool) return;
     const vars = { github_repository: 'acme/hello-api', name_prefix: 'a-twenty-char-prefix' };
-    const subjects = JSON.parse(
-      await evaluate(tool, 'jsonencode(local.ci_subjects)', vars).then(consoleString),
-    ) as Record<string, string>;
-    assert.deepEqual(subjects, {
-      dev: 'repo:acme/hello-api:environment:dev',
-      prod: 'repo:acme/hello-api:environment:prod',
-      stage: 'repo:acme/hello-api:environment:stage',
-    });
     const ids = JSON.parse(
       await evaluate(tool, 'jsonencode(local.ci_service_account_ids)', vars).then(consoleString),
     ) as Record<string, string>;
