@@ -106,6 +106,8 @@ export interface EngineOptions {
   port: number;
   dataDir: string;
   timeoutMs?: number;
+  /** More command-line flags (tests shorten Prometheus's alert resend delay with one). */
+  extraArgs?: string[];
 }
 
 export function startPrometheus(options: EngineOptions): Promise<LocalProcess> {
@@ -118,6 +120,7 @@ export function startPrometheus(options: EngineOptions): Promise<LocalProcess> {
       `--storage.tsdb.path=${options.dataDir}`,
       `--web.listen-address=127.0.0.1:${options.port}`,
       `--web.external-url=${url}`,
+      ...(options.extraArgs ?? []),
     ],
     url,
   );

@@ -20,6 +20,8 @@ export interface StackOptions {
   /** 0 picks free ports (tests); fixed ports make bookmarkable URLs (make monitor). */
   prometheusPort?: number;
   alertmanagerPort?: number;
+  /** More flags for Prometheus (tests only, such as a short alert resend delay). */
+  prometheusArgs?: string[];
   /** How many Alertmanagers to run (default 1); the extra ones get free ports. */
   alertmanagers?: number;
   sinkPort?: number;
@@ -99,6 +101,7 @@ export async function startMonitoringStack(options: StackOptions): Promise<Monit
       configFile: files.prometheusConfig,
       port: prometheusPort,
       dataDir: join(options.dir, 'prometheus-data'),
+      extraArgs: options.prometheusArgs ?? [],
     });
     stoppers.push(() => prometheus.stop());
     return { prometheus, alertmanager, alertmanagers, sink, files, stop };

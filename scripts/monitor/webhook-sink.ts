@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 export interface Notification {
   path: string;
   body: Record<string, unknown>;
+  /** Date.now() when the whole request had arrived. */
+  receivedAt: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function startWebhookSink(
       } catch {
         body = { unparsed: raw };
       }
-      const notification = { path: request.url ?? '/', body };
+      const notification = { path: request.url ?? '/', body, receivedAt: Date.now() };
       received.push(notification);
       onNotification(notification);
       // Slack answers "ok"; Alertmanager's Slack notifier only looks at the status code.
