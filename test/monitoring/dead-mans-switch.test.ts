@@ -1,6 +1,6 @@
 // The dead man's switch and the alerts that replace the ones that could never fire, with real
 // processes on loopback: Prometheus with the shipped rules (every `for:` 0s and a 1 s alert
-// resend delay in the test's own copy) sends to two Alertmanagers with the shipped routes, whose
+// resend delay in the test's own copy, stack.ts `fast`) sends to two Alertmanagers with the shipped routes, whose
 // receivers post to a webhook this test listens on. The Watchdog pings /heartbeat; killing one
 // Alertmanager makes PrometheusErrorSendingAlertsToSomeAlertmanagers reach the team channel
 // through the other; killing the second stops the heartbeat (what the external service pages
@@ -60,7 +60,6 @@ describe("live: dead man's switch and Alertmanager failure alerts", () => {
       interval: '1s',
       fast: true,
       alertmanagers: 2,
-      prometheusArgs: ['--rules.alert.resend-delay=1s'],
     });
   });
 

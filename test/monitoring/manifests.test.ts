@@ -322,12 +322,12 @@ test('mounts line up: config, rules, dashboards and the receivers Secret are whe
   const set = alertmanager as StatefulSet & K8sObject;
   const peers = (am.args ?? []).filter((a) => a.startsWith('--cluster.peer='));
   assert.equal(peers.length, set.spec?.replicas);
-  peers.forEach((peer, index) =>
+  peers.forEach((peer, index) => {
     assert.equal(
       peer,
       `--cluster.peer=alertmanager-${index}.${set.spec?.serviceName ?? ''}.monitoring.svc:9094`,
-    ),
-  );
+    );
+  });
 
   const grafana = workload(objects, 'Deployment', 'grafana');
   const providers = parse(

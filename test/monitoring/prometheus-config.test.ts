@@ -123,11 +123,12 @@ test('scrape settings: 15 s interval; alerts go to every ready Alertmanager pod,
   assert.equal(config.global.evaluation_interval, '15s');
   const [alertmanagers] = config.alerting.alertmanagers;
   assert.equal(config.alerting.alertmanagers.length, 1);
+  assert.ok(alertmanagers);
   // A static Service address would stay "discovered" while no Alertmanager answers, and
   // PrometheusNotConnectedToAlertmanagers could never fire.
-  assert.equal(alertmanagers?.static_configs, undefined);
-  assert.equal(alertmanagers?.kubernetes_sd_configs?.[0]?.role, 'endpointslice');
-  const keeps = (alertmanagers?.relabel_configs ?? []).filter((r) => r.action === 'keep');
+  assert.equal(alertmanagers.static_configs, undefined);
+  assert.equal(alertmanagers.kubernetes_sd_configs?.[0]?.role, 'endpointslice');
+  const keeps = (alertmanagers.relabel_configs ?? []).filter((r) => r.action === 'keep');
   const rules = keeps.map((r) => `${(r.source_labels ?? []).join(';')}=${String(r.regex)}`);
   assert.ok(
     rules.includes(
