@@ -49,6 +49,19 @@ test('README monitoring section names make targets that exist', () => {
     assert.match(makefile, new RegExp(`^${target}:.*## `, 'm'), `make ${target}`);
 });
 
+test('every alert\'s runbook section says what it means, what to check first, how to fix and how to silence it', () => {
+  const runbook = readFileSync(repoPath('docs/runbook.md'), 'utf8');
+  const sections = new Map(
+    runbook.split(/\n(?=## )/).map((part) => [/^## (\S+)/.exec(part)?.[1] ?? '', part]),
+  );
+  const problems: string[] = [];
+  for (const alert of alerts)
+    for (const part of ['Meaning', 'Check', 'Fix', 'Silence'])
+      if (!(sections.get(alert) ?? '').includes(`**${part}.**`))
+        problems.push(`docs/runbook.md ## ${alert}: no **${part}.** paragraph`);
+  assert.deepEqual(problems, []);
+});
+
 test('docs/monitoring.md has one alert-table row per alert, and the runbook a section for each', () => {
   const anchors = markdownAnchors('docs/runbook.md');
   // Rows of the alert table: "| AlertName | severity | fires when |".
