@@ -35,10 +35,12 @@ test('README monitoring section: alert count, NodePort, scrape interval, retenti
     global: { scrape_interval: string };
   };
   assert.ok(section.includes(`${config.global.scrape_interval.replace('s', ' s')} scrapes`));
-  const deployment = readFileSync(repoPath('k8s/monitoring/prometheus/deployment.yaml'), 'utf8');
-  const days = /retention\.time=(\d+)d/.exec(deployment)?.[1] ?? '';
-  const size = /retention\.size=(\d+GB)/.exec(deployment)?.[1] ?? '';
+  const statefulSet = readFileSync(repoPath('k8s/monitoring/prometheus/statefulset.yaml'), 'utf8');
+  const days = /retention\.time=(\d+)d/.exec(statefulSet)?.[1] ?? '';
+  const size = /retention\.size=(\d+GB)/.exec(statefulSet)?.[1] ?? '';
   assert.ok(section.includes(`${days} days or ${size.replace('GB', ' GB')}`));
+  const minor = /prometheus:v(\d+\.\d+)\./.exec(statefulSet)?.[1] ?? '';
+  assert.ok(section.includes(`Prometheus ${minor} LTS`), `README must name Prometheus ${minor} LTS`);
 });
 
 test('README monitoring section names make targets that exist', () => {
