@@ -185,6 +185,7 @@ const API_VERSIONS = [
   'networking.k8s.io/v1',
   'rbac.authorization.k8s.io/v1',
   'apiregistration.k8s.io/v1',
+  'storage.k8s.io/v1',
 ];
 
 let structureChecker: StrictStructureChecker | undefined;
