@@ -56,5 +56,5 @@ test('local-path-provisioner: pinned images, an unprivileged provisioner, a priv
   assert.deepEqual(paths, ['/opt/local-path-provisioner']);
   const namespace = find(objects, 'Namespace', 'local-path-storage') as Namespace;
   // The helper pod mounts the node's folder through hostPath, as root, to create and remove volumes.
-  assert.equal(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
+  assert.equal(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
 });
