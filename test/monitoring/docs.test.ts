@@ -40,7 +40,10 @@ test('README monitoring section: alert count, NodePort, scrape interval, retenti
   const size = /retention\.size=(\d+GB)/.exec(statefulSet)?.[1] ?? '';
   assert.ok(section.includes(`${days} days or ${size.replace('GB', ' GB')}`));
   const minor = /prometheus:v(\d+\.\d+)\./.exec(statefulSet)?.[1] ?? '';
-  assert.ok(section.includes(`Prometheus ${minor} LTS`), `README must name Prometheus ${minor} LTS`);
+  assert.ok(
+    section.includes(`Prometheus ${minor} LTS`),
+    `README must name Prometheus ${minor} LTS`,
+  );
 });
 
 test('README monitoring section names make targets that exist', () => {
@@ -51,7 +54,7 @@ test('README monitoring section names make targets that exist', () => {
     assert.match(makefile, new RegExp(`^${target}:.*## `, 'm'), `make ${target}`);
 });
 
-test('every alert\'s runbook section says what it means, what to check first, how to fix and how to silence it', () => {
+test("every alert's runbook section says what it means, what to check first, how to fix and how to silence it", () => {
   const runbook = readFileSync(repoPath('docs/runbook.md'), 'utf8');
   const sections = new Map(
     runbook.split(/\n(?=## )/).map((part) => [/^## (\S+)/.exec(part)?.[1] ?? '', part]),
