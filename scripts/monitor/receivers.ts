@@ -1,7 +1,7 @@
 // The one list of the Secret that holds Alertmanager's receiver URLs: its name, where the
 // StatefulSet mounts it, and the key (file) each receiver reads its URL from. The shipped
 // alertmanager.yml must read exactly these files (test/monitoring/alertmanager.test.ts checks
-// it), the docs show how to create it, and the kind e2e creates it from this list.
+// it), the docs show how to create it, and the kind e2e is to create it from this list.
 export const RECEIVER_SECRET_NAME = 'alertmanager-receivers';
 
 /** Where the Alertmanager StatefulSet mounts the Secret. */
