@@ -1,6 +1,6 @@
 // `make monitor`: the local monitoring stack for a person at a browser. Starts the built service
 // (fault injection on), Alertmanager and Prometheus with the shipped rules and routes, and a
-// webhook sink that prints each notification the receivers would have sent to Slack. Ctrl-C
+// webhook sink that prints each notification the receivers would have sent (Slack, heartbeat). Ctrl-C
 // (or SIGTERM) stops everything and exits 0. The local target is labelled namespace "prod" so
 // the prod-only SLO alerts apply too.
 // Ports: MONITOR_SERVICE_PORT (8000), MONITOR_PROMETHEUS_PORT (9090),
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServiceProcess, type LocalProcess } from './processes.js';
 import { startMonitoringStack, type MonitoringStack } from './stack.js';
-import type { Notification } from './webhook-sink.js';
+import { notificationTitle, type Notification } from './webhook-sink.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_ENTRY = `${ROOT}dist/server.js`;
@@ -46,8 +46,7 @@ async function assertFree(what: string, portNumber: number, variable: string): P
 }
 
 function describe(notification: Notification): string {
-  const attachments = notification.body.attachments as { title?: string }[] | undefined;
-  return `notification -> ${notification.path}: ${attachments?.[0]?.title ?? JSON.stringify(notification.body)}`;
+  return `notification -> ${notification.path}: ${notificationTitle(notification)}`;
 }
 
 async function main(): Promise<void> {
@@ -111,7 +110,7 @@ async function main(): Promise<void> {
       `  hello-api     ${svc}/  (metrics at ${svc}/metrics)`,
       `  Prometheus    ${stack.prometheus.url}/alerts  (targets: /targets, rules: /rules)`,
       `  Alertmanager  ${stack.alertmanager.url}/#/alerts`,
-      `  receivers     ${stack.sink.url}/pager and /team: notifications are printed here`,
+      `  receivers     ${stack.sink.url}/pager, /team and /heartbeat (the Watchdog, about once a minute): printed here`,
       'try a drill:',
       `  curl -X PUT -H 'content-type: application/json' -d '{"errorRate":0.5}' ${svc}/faults`,
       `  while true; do curl -s -o /dev/null ${svc}/; sleep 0.1; done`,

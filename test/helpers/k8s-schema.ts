@@ -199,6 +199,7 @@ const API_VERSIONS = [
   'apiregistration.k8s.io/v1',
   // ValidatingAdmissionPolicy and its binding (k8s/cluster), GA in 1.30.
   'admissionregistration.k8s.io/v1',
+  'storage.k8s.io/v1',
 ];
 
 let structureChecker: StrictStructureChecker | undefined;

@@ -48,28 +48,28 @@ export const TOOLS = {
   },
   promtool: {
     why: 'checks and unit-tests the Prometheus rules and config',
-    ciRun: { apt: 'prometheus' },
-    quality: { apt: 'prometheus' },
+    ciRun: { apt: 'promtool' },
+    quality: { step: 'monitoring-tools' },
   },
   prometheus: {
-    why: 'the live monitoring stack test',
+    why: 'the live monitoring stack tests',
     ciRun: { apt: 'prometheus' },
-    quality: { apt: 'prometheus' },
+    quality: { step: 'monitoring-tools' },
   },
   amtool: {
     why: 'checks the Alertmanager config and routes',
     ciRun: { apt: 'prometheus-alertmanager' },
-    quality: { apt: 'prometheus-alertmanager' },
+    quality: { step: 'monitoring-tools' },
   },
   alertmanager: {
-    why: 'the live Alertmanager test (Debian names the binary prometheus-alertmanager)',
-    ciRun: { apt: 'prometheus-alertmanager' },
-    quality: { apt: 'prometheus-alertmanager' },
+    why: 'the live Alertmanager tests (the release binary; Debian names it prometheus-alertmanager)',
+    ciRun: { instead: 'prometheus-alertmanager' },
+    quality: { step: 'monitoring-tools' },
   },
   'prometheus-alertmanager': {
     why: "Debian's name for the alertmanager binary",
     ciRun: { apt: 'prometheus-alertmanager' },
-    quality: { apt: 'prometheus-alertmanager' },
+    quality: { instead: 'alertmanager' },
   },
   podman: {
     why: 'builds and runs the container image',

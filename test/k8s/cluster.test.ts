@@ -16,6 +16,7 @@ const CLUSTER_SCOPED = new Set([
   'Namespace',
   'ValidatingAdmissionPolicy',
   'ValidatingAdmissionPolicyBinding',
+  'StorageClass',
 ]);
 
 function plainFiles(): string[] {
@@ -122,7 +123,9 @@ test('metrics-server RBAC binds its ServiceAccount to what an aggregated API ser
   const objects = await renderOrSkip(t, CLUSTER_DIR);
   if (!objects) return;
   const bindings = objects.filter(
-    (o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding',
+    (o) =>
+      (o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') &&
+      o.metadata.name.includes('metrics-server'),
   );
   const granted = bindings.map((binding) => {
     const { roleRef, subjects } = binding as unknown as {

@@ -47,23 +47,32 @@ for (const env of ENVIRONMENTS) {
   });
 }
 
-test('k8s/cluster renders the namespaces, their label policy and metrics-server', async (t) => {
+test('k8s/cluster renders the namespaces, their label policy, metrics-server and the local-path StorageClass', async (t) => {
   const objects = await renderOrSkip(t, 'k8s/cluster');
   if (!objects) return;
   assert.deepEqual(inventory(objects), [
     'APIService/v1beta1.metrics.k8s.io',
+    'ClusterRole/local-path-provisioner',
     'ClusterRole/system:aggregated-metrics-reader',
     'ClusterRole/system:metrics-server',
+    'ClusterRoleBinding/local-path-provisioner',
     'ClusterRoleBinding/metrics-server:system:auth-delegator',
     'ClusterRoleBinding/system:metrics-server',
+    'ConfigMap/local-path-config',
+    'Deployment/local-path-provisioner',
     'Deployment/metrics-server',
     'Namespace/dev',
+    'Namespace/local-path-storage',
     'Namespace/monitoring',
     'Namespace/prod',
     'Namespace/stage',
+    'Role/local-path-provisioner',
+    'RoleBinding/local-path-provisioner',
     'RoleBinding/metrics-server-auth-reader',
     'Service/metrics-server',
+    'ServiceAccount/local-path-provisioner',
     'ServiceAccount/metrics-server',
+    'StorageClass/local-path',
     'ValidatingAdmissionPolicy/pod-security-labels-admins-only',
     'ValidatingAdmissionPolicyBinding/pod-security-labels-admins-only',
   ]);

@@ -75,6 +75,12 @@ function bashArray(name: string): string[] {
     .filter(Boolean);
 }
 
+/** Every package .ci/run installs: from bookworm, and the few it pins to trixie. */
+const ciRunPackages = (): string[] => [
+  ...bashArray('APT_PACKAGES'),
+  ...bashArray('TRIXIE_PACKAGES'),
+];
+
 const quality = loadWorkflow('ci-cd.yaml').jobs.quality;
 const qualityStep = (id: string): Step | undefined => quality?.steps?.find((s) => s.id === id);
 /** Packages named on the quality job's apt-get install line(s). */
@@ -93,7 +99,7 @@ function sourceProblem(
 ): string | undefined {
   const where = machine === 'ciRun' ? '.ci/run' : 'the quality job';
   if ('apt' in source) {
-    const packages = machine === 'ciRun' ? bashArray('APT_PACKAGES') : qualityAptPackages();
+    const packages = machine === 'ciRun' ? ciRunPackages() : qualityAptPackages();
     return packages.includes(source.apt)
       ? undefined
       : `${tool}: ${where} does not install ${source.apt}`;
@@ -106,7 +112,16 @@ function sourceProblem(
   if ('step' in source) {
     const step = qualityStep(source.step);
     if (machine !== 'quality' || !step) return `${tool}: ${where} has no step id "${source.step}"`;
-    return `${step.run ?? ''}${step.uses ?? ''}`.includes(tool)
+    // The step's own text, and the repository scripts it runs (which name what they install).
+    const scripts = [...(step.run ?? '').matchAll(/\bscripts\/[\w/.-]+\.(?:ts|sh)\b/g)].map((m) =>
+      readFileSync(repoPath(m[0]), 'utf8'),
+    );
+    const named = (text: string, pattern: RegExp) => pattern.test(text);
+    const escaped = tool.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return named(
+      `${step.run ?? ''} ${step.uses ?? ''}`,
+      new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`),
+    ) || scripts.some((text) => named(text, new RegExp(`['"]${escaped}['"]`)))
       ? undefined
       : `${tool}: quality step "${source.step}" does not mention it`;
   }
@@ -184,7 +199,7 @@ describe('tool parity between the test suite, .ci/run and the quality job', () =
         }),
       );
     assert.deepEqual(
-      bashArray('APT_PACKAGES').filter((p) => !needed('ciRun').has(p)),
+      ciRunPackages().filter((p) => !needed('ciRun').has(p)),
       [],
       '.ci/run installs packages TOOLS does not explain',
     );
