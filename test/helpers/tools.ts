@@ -125,6 +125,11 @@ export const TOOLS = {
     ciRun: { apt: 'iptables' },
     quality: { apt: 'iptables' },
   },
+  tar: {
+    why: 'packs the release tarballs the monitoring release-tools test unpacks (an essential package)',
+    ciRun: { apt: 'tar' },
+    quality: { apt: 'tar' },
+  },
   make: {
     why: 'the entry point (make test) and the make-target tests',
     ciRun: { apt: 'make' },

@@ -113,9 +113,9 @@ function sourceProblem(
     const step = qualityStep(source.step);
     if (machine !== 'quality' || !step) return `${tool}: ${where} has no step id "${source.step}"`;
     // The step's own text, and the repository scripts it runs (which name what they install).
-    const scripts = [...(step.run ?? '').matchAll(/\bscripts\/[\w/.-]+\.(?:ts|sh)\b/g)].map((m) =>
-      readFileSync(repoPath(m[0]), 'utf8'),
-    );
+    const scripts = [
+      ...(step.run ?? '').matchAll(/(?<![\w/.-])(?:\.github\/)?scripts\/[\w/.-]+\.(?:ts|sh)\b/g),
+    ].map((m) => readFileSync(repoPath(m[0]), 'utf8'));
     const named = (text: string, pattern: RegExp) => pattern.test(text);
     const escaped = tool.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return named(
