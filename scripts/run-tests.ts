@@ -2,6 +2,8 @@
 // line coverage of src/, then enforces the coverage threshold and ends with one summary line:
 // "N passed, N failed, N skipped" (the coverage gate counted as one more check).
 // Usage: tsx scripts/run-tests.ts [path-filter ...]   e.g. tsx scripts/run-tests.ts test/k8s
+//        tsx scripts/run-tests.ts --e2e test/e2e   the cluster suite (*.e2e.ts, one file at a time,
+//        no coverage): `make e2e`; `make test` never picks those files up.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -10,12 +12,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COVERAGE_THRESHOLD = 90;
 
+const E2E = process.argv.includes('--e2e');
+const SUFFIX = E2E ? '.e2e.ts' : '.test.ts';
+
 function findTests(dir: string): string[] {
   const found: string[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) found.push(...findTests(path));
-    else if (name.endsWith('.test.ts')) found.push(relative(ROOT, path));
+    else if (name.endsWith(SUFFIX)) found.push(relative(ROOT, path));
   }
   return found.sort();
 }
@@ -33,7 +38,7 @@ function counts(output: string): { pass: number; fail: number; skipped: number }
   };
 }
 
-const filters = process.argv.slice(2);
+const filters = process.argv.slice(2).filter((arg) => arg !== '--e2e');
 const files = findTests(join(ROOT, 'test')).filter(
   (file) => filters.length === 0 || filters.some((filter) => file.startsWith(filter)),
 );
@@ -56,6 +61,8 @@ const child = spawn(
     'tsx',
     '--test',
     '--test-reporter=spec',
+    // The e2e files share one cluster and disturb it (drains, rollouts): one after another.
+    ...(E2E ? ['--test-concurrency=1'] : []),
     ...files,
   ],
   { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
@@ -70,7 +77,7 @@ child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
 child.on('close', (code) => {
   const result = counts(output);
   // Coverage only means something when the whole suite ran.
-  if (filters.length === 0) {
+  if (filters.length === 0 && !E2E) {
     const summary = JSON.parse(
       readFileSync(join(ROOT, 'coverage', 'coverage-summary.json'), 'utf8'),
     ) as {
