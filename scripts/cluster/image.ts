@@ -1,9 +1,10 @@
 // Builds hello-api from the working tree with the same Dockerfile and build command as
 // `make image`, pushes it to the local registry and answers with its digest reference.
-// The tag is the commit (plus "-dirty" for uncommitted changes); the build time is the commit's
-// own time, as in CI, so a rebuild of the same tree makes the same image. A clean tree whose tag
-// the registry already has is not rebuilt: a second cluster-up deploys the same digest again.
+// The tag is the commit, plus "-dirty-<hash of the uncommitted changes to tracked files>"; the
+// build time is the commit's own time, as in CI. A tag the registry already has is not rebuilt,
+// so a second cluster-up of the same tree deploys the same digest again and changes nothing.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { buildFacts } from '../container/build-facts.js';
 import { engineCall, type ContainerEngine } from '../container/engine.js';
 import { buildCommand } from '../container/image-commands.js';
@@ -20,17 +21,25 @@ export interface BuiltImage {
 }
 
 function git(args: readonly string[]): string {
-  return execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-C', ROOT, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  }).trim();
+}
+
+/** The commit, or commit-dirty-<12 hex> when tracked files differ from it. */
+export function imageTag(commit: string, diff: string): string {
+  if (diff === '') return commit;
+  return `${commit}-dirty-${createHash('sha256').update(diff).digest('hex').slice(0, 12)}`;
 }
 
 export async function buildAndPush(engine: ContainerEngine, port: number): Promise<BuiltImage> {
   const commit = git(['rev-parse', 'HEAD']);
-  const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
-  const tag = dirty ? `${commit}-dirty` : commit;
+  const tag = imageTag(commit, git(['diff', 'HEAD', '--binary']));
   const repository = `${registryHost(port)}/${IMAGE_REPOSITORY}`;
   const tagged = `${repository}:${tag}`;
 
-  const existing = dirty ? undefined : await registryDigest(port, IMAGE_REPOSITORY, tag);
+  const existing = await registryDigest(port, IMAGE_REPOSITORY, tag);
   if (existing !== undefined) {
     console.log(`cluster: ${tagged} is in the registry already (${existing}); not rebuilt`);
     return { ref: `${repository}@${existing}`, tagged: undefined, commit };

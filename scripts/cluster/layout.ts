@@ -19,8 +19,11 @@ export const REGISTRY_CONTAINER_PORT = 5000;
 export const DEFAULT_REGISTRY_PORT = 5001;
 export const IMAGE_REPOSITORY = 'hello-api';
 
-/** State of one cluster-up: its own kubeconfig and what it made, all under the git-ignored .tmp/. */
-export const STATE_DIR = join(ROOT, '.tmp', 'cluster');
+/**
+ * State of one cluster-up: its own kubeconfig and what it made, under the git-ignored .tmp/
+ * (CLUSTER_STATE_DIR moves it; test/cluster gives each run its own).
+ */
+export const STATE_DIR = process.env.CLUSTER_STATE_DIR ?? join(ROOT, '.tmp', 'cluster');
 /** kind writes the cluster's credentials here only, never into ~/.kube/config. */
 export const KUBECONFIG_PATH = join(STATE_DIR, 'kubeconfig');
 export const STATE_FILE = join(STATE_DIR, 'state.json');

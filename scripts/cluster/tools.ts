@@ -109,9 +109,7 @@ export async function checkTools(env: NodeJS.ProcessEnv = process.env): Promise<
  * What cluster-down needs: kind at any version (a cluster made by an older kind is still removed)
  * and the engine, each undefined when it is not there (nothing of it can then exist to remove).
  */
-export async function removalTools(
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{
+export async function removalTools(env: NodeJS.ProcessEnv = process.env): Promise<{
   kind: string | undefined;
   engine: ContainerEngine | undefined;
   kindEnv: Record<string, string>;
