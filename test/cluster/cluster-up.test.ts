@@ -157,7 +157,7 @@ describe('cluster-up and cluster-down', () => {
     const box = made(t);
     if (!box) return;
     for (const node of ['hello-api-control-plane', 'hello-api-worker', 'hello-api-worker2']) {
-      const path = `${hostsTomlDir(box.registryPort)}/hosts.toml`;
+      const path: string = `${hostsTomlDir(box.registryPort)}/hosts.toml`;
       assert.equal(box.read(`nodefiles/${node}`, path), hostsToml(), node);
     }
     assert.equal(hostsToml(), '[host."http://hello-api-registry:5000"]\n');
