@@ -47,3 +47,19 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, Math.min(interval, remaining)));
   }
 }
+
+/**
+ * Calls `sample` every `intervalMs` for `durationMs`: for checks that a value holds over a period
+ * (a replica count that must not drop), not for waiting on readiness.
+ */
+export async function observeFor(
+  durationMs: number,
+  intervalMs: number,
+  sample: () => Promise<void>,
+): Promise<void> {
+  const until = Date.now() + durationMs;
+  while (Date.now() < until) {
+    await sample();
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
