@@ -111,7 +111,10 @@ describe(`autoscaling in ${ENV}`, { timeout: 20 * MINUTES }, () => {
       ...['--url', url, '--timeout', '300'],
     ]);
     const progress = { finished: false };
-    void deploying.finally(() => (progress.finished = true));
+    const markFinished = () => {
+      progress.finished = true;
+    };
+    void deploying.then(markFinished, markFinished);
     while (!progress.finished) await observeFor(1_000, 500, sampleReplicas);
     const result = await deploying;
     await observeFor(20_000, 500, sampleReplicas);
