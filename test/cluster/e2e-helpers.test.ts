@@ -2,6 +2,7 @@
 // Prometheus API parsing against a real Prometheus, the metric names derived from rules and
 // dashboards, the polling wait, and the load counter against the real service.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import {
 } from '../e2e/lib/prometheus.js';
 import { waitFor } from '../e2e/lib/wait.js';
 import { startService, type RunningService } from '../helpers/service.js';
+import { repoPath } from '../helpers/paths.js';
 import { requireTool } from '../helpers/tools.js';
 
 describe('Prometheus API helpers against a real Prometheus', () => {
@@ -253,6 +255,46 @@ describe('steady load counter', () => {
         concurrency: 1,
       });
       await assert.rejects(load.stop(300), /did not stop within 0\.3 s: requests are hanging/);
+    },
+  );
+});
+
+describe('the in-cluster alert receiver', () => {
+  test(
+    'records every POST with its path and body and lists them on GET /received',
+    { timeout: 30_000 },
+    async (t) => {
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', repoPath('test/e2e/fixtures/alert-receiver.ts')],
+        {
+          env: { ...process.env, PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      t.after(() => {
+        child.kill('SIGKILL');
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(
+        'the receiver to answer /healthz',
+        async () => ({ done: (await fetch(`${base}/healthz`)).ok, seen: 'answering' }),
+        { timeoutMs: 15_000, intervalMs: 100, log: () => undefined },
+      );
+      const posted = await fetch(`${base}/team-url`, {
+        method: 'POST',
+        body: '{"text":"[FIRING] HelloApiHighErrorRate (dev)"}',
+      });
+      assert.equal(posted.status, 200);
+      const received = (await (await fetch(`${base}/received`)).json()) as {
+        path: string;
+        body: string;
+      }[];
+      assert.deepEqual(
+        received.map((r) => [r.path, r.body]),
+        [['/team-url', '{"text":"[FIRING] HelloApiHighErrorRate (dev)"}']],
+      );
     },
   );
 });
