@@ -3,6 +3,7 @@
 // alert rules and dashboards read has data; Grafana's datasource and dashboards load.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { clusterNodes } from './lib/cluster.js';
 import {
   APP,
   CONDITIONAL_METRICS,
@@ -29,6 +30,7 @@ describe('monitoring on the cluster', { timeout: 20 * MINUTES }, () => {
   let grafana: Forward | undefined;
 
   before(async () => {
+    await clusterNodes();
     prometheus = prometheusUrl();
     // Every environment answers a few requests, so its request metrics exist.
     for (const url of Object.values(environmentUrls())) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { clusterNodes } from './lib/cluster.js';
 import {
   ALERTS,
   APP,
@@ -58,6 +59,7 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
     ).json()) as Received[];
 
   before(async () => {
+    await clusterNodes();
     await createNamespace(namespace);
     const labels = { 'app.kubernetes.io/name': RECEIVER.name };
     await applyObjects([

@@ -2,7 +2,8 @@
 // a worker node that runs prod pods is drained, under steady keep-alive load through prod's
 // NodePort (published on the control-plane node, which is never drained).
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { clusterNodes } from './lib/cluster.js';
 import { APP, environmentUrls } from './lib/facts.js';
 import { isReady, kubectl, kubectlOk, pods } from './lib/kubectl.js';
 import { formatSummary, startLoad, type RunningLoad } from './lib/load.js';
@@ -13,6 +14,10 @@ const ENV = 'prod';
 const CONCURRENCY = 8;
 
 describe('zero failed requests in prod', { timeout: 20 * MINUTES }, () => {
+  before(async () => {
+    await clusterNodes();
+  });
+
   const url = environmentUrls()[ENV];
   let load: RunningLoad | undefined;
   let cordoned: string | undefined;

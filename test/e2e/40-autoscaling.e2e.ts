@@ -2,9 +2,10 @@
 // GET /work load, and deploying the prod overlay again while it is scaled up (the pipeline's
 // deploy script, same image) does not cut the replica count.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { runDeploy } from './lib/deploy.js';
 import { appImage } from './lib/fixtures.js';
+import { clusterNodes } from './lib/cluster.js';
 import { APP, AUTOSCALED, environmentUrls } from './lib/facts.js';
 import { kubectl, kubectlJson, kubectlOk } from './lib/kubectl.js';
 import { startLoad, type RunningLoad } from './lib/load.js';
@@ -34,6 +35,10 @@ const replicas = async (): Promise<number> =>
   );
 
 describe(`autoscaling in ${ENV}`, { timeout: 20 * MINUTES }, () => {
+  before(async () => {
+    await clusterNodes();
+  });
+
   const url = environmentUrls()[ENV];
   let load: RunningLoad | undefined;
 

@@ -4,6 +4,7 @@
 // stage and prod while it admits a restricted one.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { clusterNodes } from './lib/cluster.js';
 import {
   APP,
   ENVIRONMENTS,
@@ -33,6 +34,7 @@ describe('isolation on the cluster', { timeout: 15 * MINUTES }, () => {
   let image: string;
 
   before(async () => {
+    await clusterNodes();
     image = await appImage();
     await createNamespace(namespace);
     await applyObjects([

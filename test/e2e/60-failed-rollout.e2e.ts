@@ -3,9 +3,10 @@
 // environment answers every request of a steady load throughout.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { runDeploy } from './lib/deploy.js';
 import { appImage } from './lib/fixtures.js';
+import { clusterNodes } from './lib/cluster.js';
 import { APP, ROLLBACK_ENVIRONMENT, environmentUrls } from './lib/facts.js';
 import { isReady, kubectlOk, pods } from './lib/kubectl.js';
 import { formatSummary, startLoad, type RunningLoad } from './lib/load.js';
@@ -14,6 +15,10 @@ const MINUTES = 60_000;
 const ENV = ROLLBACK_ENVIRONMENT;
 
 describe(`a failed rollout in ${ENV}`, { timeout: 15 * MINUTES }, () => {
+  before(async () => {
+    await clusterNodes();
+  });
+
   const url = environmentUrls()[ENV];
   let load: RunningLoad | undefined;
 
