@@ -79,7 +79,9 @@ describe(`autoscaling in ${ENV}`, { timeout: 20 * MINUTES }, () => {
     console.log(
       `HPA ${ENV}: min ${hpa.spec.minReplicas ?? 1}, max ${hpa.spec.maxReplicas}, replicas at start ${start}`,
     );
-    load = startLoad({ baseUrl: url, paths: ['/work?ms=50'], concurrency: 6 });
+    // Two requests at a time of 25 ms of CPU each: far above the 70 % of a 100m request per pod,
+    // and at most two of the runner's cores, so the control plane keeps its share.
+    load = startLoad({ baseUrl: url, paths: ['/work?ms=25'], concurrency: 2 });
     const seen: number[] = [start];
     const scaled = await waitFor(
       `the HPA to scale ${ENV} above ${start} replicas`,
