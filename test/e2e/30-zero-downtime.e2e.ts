@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { clusterNodes } from './lib/cluster.js';
 import { APP, environmentUrls } from './lib/facts.js';
 import { isReady, kubectl, kubectlOk, pods } from './lib/kubectl.js';
-import { formatSummary, startLoad, type RunningLoad } from './lib/load.js';
+import { formatSummary, loadsOfThisFile } from './lib/load.js';
 import { waitFor } from './lib/wait.js';
 
 const MINUTES = 60_000;
@@ -14,23 +14,23 @@ const ENV = 'prod';
 const CONCURRENCY = 8;
 
 describe('zero failed requests in prod', { timeout: 20 * MINUTES }, () => {
-  before(async () => {
-    await clusterNodes();
-  });
-
+  before(() => clusterNodes());
   const url = environmentUrls()[ENV];
-  let load: RunningLoad | undefined;
+  const loads = loadsOfThisFile();
   let cordoned: string | undefined;
 
   after(async () => {
-    await load?.stop().catch(() => undefined);
+    await loads.stopAll();
     if (cordoned !== undefined) await kubectl(['uncordon', cordoned]);
   });
 
   /** Load runs for the whole of `disturb`, and a few hundred answers before and after it. */
   async function underLoad(label: string, disturb: () => Promise<void>): Promise<void> {
-    load = startLoad({ baseUrl: url, paths: ['/', '/version'], concurrency: CONCURRENCY });
-    const running = load;
+    const running = loads.start({
+      baseUrl: url,
+      paths: ['/', '/version'],
+      concurrency: CONCURRENCY,
+    });
     const settled = async (what: string) => {
       const from = running.answered();
       await waitFor(
@@ -46,7 +46,6 @@ describe('zero failed requests in prod', { timeout: 20 * MINUTES }, () => {
     await disturb();
     await settled('after the disturbance');
     const summary = await running.stop();
-    load = undefined;
     console.log(formatSummary(`${ENV} ${label}`, summary));
     assert.equal(
       summary.failed,

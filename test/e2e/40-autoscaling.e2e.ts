@@ -8,7 +8,7 @@ import { appImage } from './lib/fixtures.js';
 import { clusterNodes } from './lib/cluster.js';
 import { APP, AUTOSCALED, environmentUrls } from './lib/facts.js';
 import { kubectl, kubectlJson, kubectlOk } from './lib/kubectl.js';
-import { startLoad, type RunningLoad } from './lib/load.js';
+import { loadsOfThisFile } from './lib/load.js';
 import { observeFor, waitFor } from './lib/wait.js';
 
 const MINUTES = 60_000;
@@ -35,16 +35,11 @@ const replicas = async (): Promise<number> =>
   );
 
 describe(`autoscaling in ${ENV}`, { timeout: 20 * MINUTES }, () => {
-  before(async () => {
-    await clusterNodes();
-  });
-
+  before(() => clusterNodes());
   const url = environmentUrls()[ENV];
-  let load: RunningLoad | undefined;
+  const loads = loadsOfThisFile();
 
-  after(async () => {
-    await load?.stop().catch(() => undefined);
-  });
+  after(() => loads.stopAll());
 
   test('metrics-server answers the resource metrics API for the prod pods', async () => {
     await waitFor(
@@ -81,7 +76,7 @@ describe(`autoscaling in ${ENV}`, { timeout: 20 * MINUTES }, () => {
     );
     // Two requests at a time of 25 ms of CPU each: far above the 70 % of a 100m request per pod,
     // and at most two of the runner's cores, so the control plane keeps its share.
-    load = startLoad({ baseUrl: url, paths: ['/work?ms=25'], concurrency: 2 });
+    const load = loads.start({ baseUrl: url, paths: ['/work?ms=25'], concurrency: 2 });
     const seen: number[] = [start];
     const scaled = await waitFor(
       `the HPA to scale ${ENV} above ${start} replicas`,
@@ -126,7 +121,6 @@ describe(`autoscaling in ${ENV}`, { timeout: 20 * MINUTES }, () => {
     const result = await deploying;
     await observeFor(20_000, 500, sampleReplicas);
     const summary = await load.stop();
-    load = undefined;
     console.log(
       `re-deploy of ${ENV} under load: exit ${result.code ?? 'none'}, replicas ${before} before, lowest ${lowest} during and after; /work load ${summary.requests} requests, ${summary.failed} failed`,
     );

@@ -9,22 +9,17 @@ import { appImage } from './lib/fixtures.js';
 import { clusterNodes } from './lib/cluster.js';
 import { APP, ROLLBACK_ENVIRONMENT, environmentUrls } from './lib/facts.js';
 import { isReady, kubectlOk, pods } from './lib/kubectl.js';
-import { formatSummary, startLoad, type RunningLoad } from './lib/load.js';
+import { formatSummary, loadsOfThisFile } from './lib/load.js';
 
 const MINUTES = 60_000;
 const ENV = ROLLBACK_ENVIRONMENT;
 
 describe(`a failed rollout in ${ENV}`, { timeout: 15 * MINUTES }, () => {
-  before(async () => {
-    await clusterNodes();
-  });
-
+  before(() => clusterNodes());
   const url = environmentUrls()[ENV];
-  let load: RunningLoad | undefined;
+  const loads = loadsOfThisFile();
 
-  after(async () => {
-    await load?.stop().catch(() => undefined);
-  });
+  after(() => loads.stopAll());
 
   test('an image that never gets ready is rolled back and the environment keeps serving', async () => {
     const running = await appImage(ENV);
@@ -33,7 +28,7 @@ describe(`a failed rollout in ${ENV}`, { timeout: 15 * MINUTES }, () => {
     const broken = `${running.split('@')[0] ?? running}@sha256:${createHash('sha256').update('hello-api e2e: an image that does not exist').digest('hex')}`;
     const version = (await (await fetch(`${url}/version`)).json()) as { commit: string };
 
-    load = startLoad({ baseUrl: url, paths: ['/', '/healthz'], concurrency: 4 });
+    const load = loads.start({ baseUrl: url, paths: ['/', '/healthz'], concurrency: 4 });
     const result = await runDeploy([
       '--env',
       ENV,
@@ -51,7 +46,6 @@ describe(`a failed rollout in ${ENV}`, { timeout: 15 * MINUTES }, () => {
       { timeoutMs: 320_000 },
     );
     const summary = await load.stop();
-    load = undefined;
 
     const lastLine = result.output.trim().split('\n').at(-1) ?? '';
     console.log(`deploy of ${broken}: exit ${result.code ?? 'none'}: ${lastLine}`);

@@ -4,7 +4,12 @@
 // receiver Secret keys, Grafana datasource and dashboards); the rest is written down once, each
 // with where it comes from, so a change in k8s/ means a change here and nowhere else in test/e2e.
 import { parse } from 'yaml';
-import { render, overlayDir, MONITORING_DIR } from '../../../scripts/cluster/manifests.js';
+import {
+  ENVIRONMENTS,
+  MONITORING_DIR,
+  overlayDir,
+  render,
+} from '../../../scripts/cluster/manifests.js';
 import { environmentUrl, monitoringAddresses } from '../../../scripts/cluster/urls.js';
 import {
   CONFIG_MAPS,
@@ -12,7 +17,7 @@ import {
   shippedConfigMap,
 } from '../../../scripts/monitor/shipped-config.js';
 
-export const ENVIRONMENTS = ['dev', 'stage', 'prod'] as const;
+export { ENVIRONMENTS };
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** k8s/base: the Deployment, its container, its pods' label and port. */

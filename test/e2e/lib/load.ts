@@ -16,9 +16,9 @@ export interface LoadSummary {
 
 export interface RunningLoad {
   /** Live count of requests answered so far. */
-  answered(): number;
+  answered: () => number;
   /** Stops the workers; rejects when they have not all returned within `graceMs`. */
-  stop(graceMs?: number): Promise<LoadSummary>;
+  stop: (graceMs?: number) => Promise<LoadSummary>;
 }
 
 export function summarize(report: LoadReport, seconds: number): LoadSummary {
@@ -65,6 +65,35 @@ export function startLoad(options: {
       } finally {
         clearTimeout(timer);
       }
+    },
+  };
+}
+
+/**
+ * The loads a test file starts, so its after() stops whatever still runs when an assertion
+ * failed midway: `const loads = loadsOfThisFile(); after(() => loads.stopAll());`.
+ */
+export function loadsOfThisFile(): {
+  start: (options: Parameters<typeof startLoad>[0]) => RunningLoad;
+  stopAll: () => Promise<void>;
+} {
+  const running = new Set<RunningLoad>();
+  return {
+    start: (options) => {
+      const load = startLoad(options);
+      const stop = load.stop;
+      const tracked: RunningLoad = {
+        answered: load.answered,
+        stop: async (graceMs) => {
+          running.delete(tracked);
+          return stop(graceMs);
+        },
+      };
+      running.add(tracked);
+      return tracked;
+    },
+    stopAll: async () => {
+      for (const load of [...running]) await load.stop().catch(() => undefined);
     },
   };
 }
