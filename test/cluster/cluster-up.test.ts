@@ -274,7 +274,7 @@ test(
   async (t) => {
     const box = await newSandbox(t);
     if (!box) return;
-    const env = { FAKE_CLUSTER_STATE: box.state, PATH: `${box.dir}/bin:/usr/bin:/bin` };
+    const env = { FAKE_CLUSTER_STATE: box.state, PATH: box.path };
     const { run } = await import('../helpers/run.js');
     const other = await run(
       join(box.dir, 'bin', 'kind'),

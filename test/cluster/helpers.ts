@@ -5,11 +5,29 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { findExecutable } from '../../scripts/lib/find-executable.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { run, type RunResult } from '../helpers/run.js';
 
 export const FAKE = repoPath('test/cluster/fixtures/fake-cluster-tools');
+
+/** The system programs the fakes and cluster-up call; nothing else of the host is on PATH. */
+const SYSTEM_TOOLS = [
+  'bash',
+  'basename',
+  'cat',
+  'cp',
+  'cut',
+  'git',
+  'ls',
+  'mkdir',
+  'rm',
+  'sed',
+  'sha256sum',
+  'touch',
+  'tr',
+];
 const FAKE_DEPLOY = repoPath('test/cluster/fixtures/fake-deploy.ts');
 
 export interface Sandbox {
@@ -28,6 +46,8 @@ export interface Sandbox {
   /** Removes a tool from the sandbox's PATH. */
   hide(tool: string): void;
   cleanup(): Promise<void>;
+  /** PATH of the sandbox, for calling a fake directly. */
+  path: string;
 }
 
 /** The fake registry: HEAD /v2/<repo>/manifests/<tag> answers the digest the fake push stored. */
@@ -49,6 +69,14 @@ export async function sandbox(kubectl: string): Promise<Sandbox> {
   mkdirSync(state);
   mkdirSync(bin);
   for (const tool of ['kind', 'kubectl', 'docker', 'podman']) symlinkSync(FAKE, join(bin, tool));
+  // Only the fakes, these programs and node: a real kind or engine on the host is never reached.
+  const system = join(dir, 'system');
+  mkdirSync(system);
+  for (const tool of SYSTEM_TOOLS) {
+    const path = findExecutable(tool);
+    if (!path) throw new Error(`${tool} is not on PATH; the cluster-up tests need it`);
+    symlinkSync(path, join(system, tool));
+  }
   const registryPort = await freePort();
   const registry = fakeRegistry(state);
   await new Promise<void>((resolve) => registry.listen(registryPort, '127.0.0.1', resolve));
@@ -60,13 +88,13 @@ export async function sandbox(kubectl: string): Promise<Sandbox> {
     state,
     clusterState,
     registryPort,
+    path: `${bin}:${system}:${dirname(process.execPath)}`,
     script: (name, env = {}) =>
       run(process.execPath, ['--import', 'tsx', `scripts/cluster/${name}.ts`], {
         cwd: REPO_ROOT,
         timeoutMs: 120_000,
         env: {
-          // Only the fakes, node and the base system: no real kind or container engine.
-          PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`,
+          PATH: `${bin}:${system}:${dirname(process.execPath)}`,
           HOME: dir,
           FAKE_CLUSTER_STATE: state,
           FAKE_KUBECTL_REAL: kubectl,
