@@ -21,7 +21,7 @@ import {
   overlayDir,
   workloads,
 } from '../../scripts/cluster/manifests.js';
-import type { RunResult } from '../helpers/run.js';
+import { run, type RunResult } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 import { sandbox, type Sandbox } from './helpers.js';
 
@@ -275,7 +275,6 @@ test(
     const box = await newSandbox(t);
     if (!box) return;
     const env = { FAKE_CLUSTER_STATE: box.state, PATH: box.path };
-    const { run } = await import('../helpers/run.js');
     const other = await run(
       join(box.dir, 'bin', 'kind'),
       ['create', 'cluster', '--name', 'other'],

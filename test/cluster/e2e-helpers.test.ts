@@ -12,6 +12,7 @@ import { freePort } from '../../scripts/lib/free-port.js';
 import { startPrometheus, type LocalProcess } from '../../scripts/monitor/processes.js';
 import { parseRuleFile } from '../../scripts/monitor/rules.js';
 import { CONFIG_MAPS, shippedConfigMap } from '../../scripts/monitor/shipped-config.js';
+import { FETCH_SCRIPT } from '../e2e/lib/fixtures.js';
 import { formatSummary, startLoad } from '../e2e/lib/load.js';
 import { monitoredMetrics, seriesCountQuery } from '../e2e/lib/metrics.js';
 import {
@@ -24,6 +25,7 @@ import {
 import { waitFor } from '../e2e/lib/wait.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { repoPath } from '../helpers/paths.js';
+import { run } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
 describe('Prometheus API helpers against a real Prometheus', () => {
@@ -295,6 +297,33 @@ describe('the in-cluster alert receiver', () => {
         received.map((r) => [r.path, r.body]),
         [['/team-url', '{"text":"[FIRING] HelloApiHighErrorRate (dev)"}']],
       );
+    },
+  );
+});
+
+describe('the reachability probe run inside pods', () => {
+  let service: RunningService;
+  before(async () => {
+    service = await startService();
+  });
+  after(async () => {
+    await service.stop();
+  });
+
+  test(
+    'says "ok <status>" for an answer and "failed <reason>" for a refused connection',
+    { timeout: 30_000 },
+    async () => {
+      const ok = await run(process.execPath, ['-e', FETCH_SCRIPT, `${service.url}/healthz`]);
+      assert.equal(ok.stdout.trim(), 'ok 200');
+      const closed = await freePort();
+      const refused = await run(process.execPath, [
+        '-e',
+        FETCH_SCRIPT,
+        `http://127.0.0.1:${closed}/`,
+      ]);
+      assert.equal(refused.code, 0, 'the probe itself succeeds; the line says what happened');
+      assert.equal(refused.stdout.trim(), 'failed ECONNREFUSED');
     },
   );
 });

@@ -140,7 +140,7 @@ export const FETCH_SCRIPT = `
 const url = process.argv[1];
 fetch(url, { signal: AbortSignal.timeout(3000) })
   .then((r) => console.log('ok ' + r.status))
-  .catch((e) => console.log('failed ' + (e.cause?.code ?? e.name)));
+  .catch((e) => console.log('failed ' + (e.cause?.code ?? e.cause?.message ?? e.name)));
 `;
 
 export async function fetchFromPod(
