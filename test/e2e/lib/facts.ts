@@ -114,6 +114,12 @@ export function fromOtherNamespace(): Reachability[] {
       because: 'monitoring/allow-prometheus-http (its UI and API from anywhere)',
     },
     {
+      name: 'Grafana',
+      url: `${svc(m.grafana.service, m.namespace, m.grafana.port)}/api/health`,
+      allowed: true,
+      because: 'monitoring/allow-grafana-http (its UI from anywhere in the cluster)',
+    },
+    {
       name: 'Alertmanager',
       url: `${svc(m.alertmanager.service, m.namespace, m.alertmanager.port)}/-/ready`,
       allowed: false,
@@ -128,9 +134,15 @@ export function fromOtherNamespace(): Reachability[] {
   ];
 }
 
-/** From a hello-api pod: default-deny-all egress with only DNS allowed (k8s/base). */
+/** From a hello-api pod in dev: default-deny-all egress with only DNS allowed (k8s/base). */
 export function fromAppPod(): Reachability[] {
   return [
+    {
+      name: 'hello-api in prod from a dev pod',
+      url: `${svc(APP.deployment, 'prod', APP.port)}/healthz`,
+      allowed: false,
+      because: 'dev/default-deny-all (egress): environments cannot call each other',
+    },
     {
       name: 'Prometheus from a hello-api pod',
       url: `${svc(MONITORING.prometheus.service, MONITORING.namespace, MONITORING.prometheus.port)}/-/ready`,
