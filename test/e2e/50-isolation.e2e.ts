@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { clusterNodes } from './lib/cluster.js';
 import {
   APP,
+  EGRESS_SOURCE,
   ENVIRONMENTS,
   SCRAPE_JOBS,
   SUITE_NAMESPACES,
@@ -69,10 +70,15 @@ describe('isolation on the cluster', { timeout: 15 * MINUTES }, () => {
   });
 
   test('a hello-api pod reaches nothing but DNS', async () => {
-    const pod = (await pods('dev', APP.selector)).find(isReady);
-    assert.ok(pod, 'no ready hello-api pod in dev');
+    const pod = (await pods(EGRESS_SOURCE, APP.selector)).find(isReady);
+    assert.ok(pod, `no ready hello-api pod in ${EGRESS_SOURCE}`);
     for (const target of fromAppPod()) {
-      const result = await fetchFromPod('dev', pod.metadata.name, target.url, APP.container);
+      const result = await fetchFromPod(
+        EGRESS_SOURCE,
+        pod.metadata.name,
+        target.url,
+        APP.container,
+      );
       console.log(
         `${target.allowed ? 'allowed' : 'denied '} ${target.name}: ${result.detail} (${target.because})`,
       );
@@ -80,7 +86,7 @@ describe('isolation on the cluster', { timeout: 15 * MINUTES }, () => {
     }
     // DNS is allowed: the name of the blocked target above resolves.
     const dns = await kubectl([
-      ...['-n', 'dev', 'exec', pod.metadata.name, '-c', APP.container, '--'],
+      ...['-n', EGRESS_SOURCE, 'exec', pod.metadata.name, '-c', APP.container, '--'],
       ...[
         'node',
         '-e',

@@ -134,6 +134,9 @@ export function fromOtherNamespace(): Reachability[] {
   ];
 }
 
+/** The environment whose hello-api pod the egress checks run from. */
+export const EGRESS_SOURCE: Environment = 'dev';
+
 /** From a hello-api pod in dev: default-deny-all egress with only DNS allowed (k8s/base). */
 export function fromAppPod(): Reachability[] {
   return [
@@ -141,7 +144,7 @@ export function fromAppPod(): Reachability[] {
       name: 'hello-api in prod from a dev pod',
       url: `${svc(APP.deployment, 'prod', APP.port)}/healthz`,
       allowed: false,
-      because: 'dev/default-deny-all (egress): environments cannot call each other',
+      because: `${EGRESS_SOURCE}/default-deny-all (egress): environments cannot call each other`,
     },
     {
       name: 'Prometheus from a hello-api pod',
