@@ -235,3 +235,15 @@ test('make test never runs the cluster suite: test/e2e holds *.e2e.ts files and 
     [],
   );
 });
+
+test('every e2e test declares its own timeout: the runner default is far shorter than a cluster wait', () => {
+  const dir = repoPath('test/e2e');
+  for (const name of readdirSync(dir).filter((file) => file.endsWith('.e2e.ts'))) {
+    const text = readFileSync(join(dir, name), 'utf8');
+    const tests = text.match(/\btest\(/g)?.length ?? 0;
+    const timed =
+      text.match(/\btest\(\s*(['"`])(?:(?!\1)[\s\S])*\1,\s*\{\s*timeout:/g)?.length ?? 0;
+    assert.ok(tests > 0, `${name} has no test`);
+    assert.equal(timed, tests, `${name}: ${tests - timed} test(s) without { timeout }`);
+  }
+});

@@ -192,94 +192,102 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
     await deleteNamespace(namespace);
   });
 
-  test('the always-firing Watchdog reaches Alertmanager (and its receiver, when it has one)', async () => {
-    const active = await waitFor(
-      `Alertmanager to hold the ${ALERTS.watchdog} alert`,
-      async () => {
-        const filter = encodeURIComponent(`alertname="${ALERTS.watchdog}"`);
-        const response = await fetch(`${alertmanager?.url ?? ''}/api/v2/alerts?filter=${filter}`);
-        const alerts = (await response.json()) as { status?: { state?: string } }[];
-        const count = alerts.filter((a) => a.status?.state === 'active').length;
-        return { done: count > 0, value: count, seen: `${count} active` };
-      },
-      { timeoutMs: 3 * MINUTES },
-    );
-    console.log(`Alertmanager holds ${active} active ${ALERTS.watchdog} alert(s)`);
-    const key = receiverKeys().get(receiverOfAlert(ALERTS.watchdog) ?? '');
-    if (key === undefined) {
-      console.log(
-        `${ALERTS.watchdog} routes to a receiver without integrations: nothing to deliver`,
+  test(
+    'the always-firing Watchdog reaches Alertmanager (and its receiver, when it has one)',
+    { timeout: 10 * MINUTES },
+    async () => {
+      const active = await waitFor(
+        `Alertmanager to hold the ${ALERTS.watchdog} alert`,
+        async () => {
+          const filter = encodeURIComponent(`alertname="${ALERTS.watchdog}"`);
+          const response = await fetch(`${alertmanager?.url ?? ''}/api/v2/alerts?filter=${filter}`);
+          const alerts = (await response.json()) as { status?: { state?: string } }[];
+          const count = alerts.filter((a) => a.status?.state === 'active').length;
+          return { done: count > 0, value: count, seen: `${count} active` };
+        },
+        { timeoutMs: 3 * MINUTES },
       );
-      return;
-    }
-    await waitFor(
-      `${ALERTS.watchdog} delivered to /${key}`,
-      async () => {
-        const hits = (await received()).filter(
-          (r) => r.path === `/${key}` && r.body.includes(ALERTS.watchdog),
+      console.log(`Alertmanager holds ${active} active ${ALERTS.watchdog} alert(s)`);
+      const key = receiverKeys().get(receiverOfAlert(ALERTS.watchdog) ?? '');
+      if (key === undefined) {
+        console.log(
+          `${ALERTS.watchdog} routes to a receiver without integrations: nothing to deliver`,
         );
-        return { done: hits.length > 0, seen: `${hits.length} notifications` };
-      },
-      { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
-    );
-  });
+        return;
+      }
+      await waitFor(
+        `${ALERTS.watchdog} delivered to /${key}`,
+        async () => {
+          const hits = (await received()).filter(
+            (r) => r.path === `/${key}` && r.body.includes(ALERTS.watchdog),
+          );
+          return { done: hits.length > 0, seen: `${hits.length} notifications` };
+        },
+        { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
+      );
+    },
+  );
 
-  test('fault injection in dev makes the error-rate alert fire and reach the webhook receiver', async () => {
-    const env = ALERTS.faultEnvironment;
-    const url = environmentUrls()[env];
-    for (const answer of await setErrorRate(env, 0.5)) console.log(`faults set: ${answer}`);
+  test(
+    'fault injection in dev makes the error-rate alert fire and reach the webhook receiver',
+    { timeout: 22 * MINUTES },
+    async () => {
+      const env = ALERTS.faultEnvironment;
+      const url = environmentUrls()[env];
+      for (const answer of await setErrorRate(env, 0.5)) console.log(`faults set: ${answer}`);
 
-    // Ten requests a second through the NodePort, half of them answered 500 by the faults.
-    const statuses: Record<string, number> = {};
-    const timer = setInterval(() => {
-      fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) })
-        .then(async (response) => {
-          await response.arrayBuffer();
-          statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-        })
-        .catch((error: unknown) => {
-          const name = error instanceof Error ? error.name : 'error';
-          statuses[name] = (statuses[name] ?? 0) + 1;
-        });
-    }, 100);
-    stopTraffic = () => {
-      clearInterval(timer);
-      return Promise.resolve(statuses);
-    };
+      // Ten requests a second through the NodePort, half of them answered 500 by the faults.
+      const statuses: Record<string, number> = {};
+      const timer = setInterval(() => {
+        fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) })
+          .then(async (response) => {
+            await response.arrayBuffer();
+            statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+          })
+          .catch((error: unknown) => {
+            const name = error instanceof Error ? error.name : 'error';
+            statuses[name] = (statuses[name] ?? 0) + 1;
+          });
+      }, 100);
+      stopTraffic = () => {
+        clearInterval(timer);
+        return Promise.resolve(statuses);
+      };
 
-    const prometheus = prometheusUrl();
-    const started = Date.now();
-    await waitFor(
-      `${ALERTS.errorRate} firing for namespace ${env} in Prometheus`,
-      async () => {
-        const firing = await query(
-          prometheus,
-          `ALERTS{alertname="${ALERTS.errorRate}", namespace="${env}", alertstate="firing"}`,
-        );
-        const pending = await query(
-          prometheus,
-          `ALERTS{alertname="${ALERTS.errorRate}", namespace="${env}", alertstate="pending"}`,
-        );
-        return {
-          done: firing.length > 0,
-          seen: `firing ${firing.length}, pending ${pending.length}, answers ${JSON.stringify(statuses)}`,
-        };
-      },
-      { timeoutMs: 15 * MINUTES, intervalMs: 15_000 },
-    );
-    const hits = await waitFor(
-      `${ALERTS.errorRate} for ${env} delivered to the receiver`,
-      async () => {
-        const found = (await received()).filter(
-          (r) => r.body.includes(ALERTS.errorRate) && r.body.includes(env),
-        );
-        return { done: found.length > 0, value: found, seen: `${found.length} notifications` };
-      },
-      { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
-    );
-    console.log(
-      `${ALERTS.errorRate} (${env}) delivered to ${[...new Set(hits.map((h) => h.path))].join(', ')} ${((Date.now() - started) / 1000).toFixed(0)} s after the faults were set; answers: ${JSON.stringify(await stopTraffic())}`,
-    );
-    assert.ok(hits.length > 0);
-  });
+      const prometheus = prometheusUrl();
+      const started = Date.now();
+      await waitFor(
+        `${ALERTS.errorRate} firing for namespace ${env} in Prometheus`,
+        async () => {
+          const firing = await query(
+            prometheus,
+            `ALERTS{alertname="${ALERTS.errorRate}", namespace="${env}", alertstate="firing"}`,
+          );
+          const pending = await query(
+            prometheus,
+            `ALERTS{alertname="${ALERTS.errorRate}", namespace="${env}", alertstate="pending"}`,
+          );
+          return {
+            done: firing.length > 0,
+            seen: `firing ${firing.length}, pending ${pending.length}, answers ${JSON.stringify(statuses)}`,
+          };
+        },
+        { timeoutMs: 15 * MINUTES, intervalMs: 15_000 },
+      );
+      const hits = await waitFor(
+        `${ALERTS.errorRate} for ${env} delivered to the receiver`,
+        async () => {
+          const found = (await received()).filter(
+            (r) => r.body.includes(ALERTS.errorRate) && r.body.includes(env),
+          );
+          return { done: found.length > 0, value: found, seen: `${found.length} notifications` };
+        },
+        { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
+      );
+      console.log(
+        `${ALERTS.errorRate} (${env}) delivered to ${[...new Set(hits.map((h) => h.path))].join(', ')} ${((Date.now() - started) / 1000).toFixed(0)} s after the faults were set; answers: ${JSON.stringify(await stopTraffic())}`,
+      );
+      assert.ok(hits.length > 0);
+    },
+  );
 });

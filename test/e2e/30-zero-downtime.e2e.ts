@@ -55,54 +55,62 @@ describe('zero failed requests in prod', { timeout: 20 * MINUTES }, () => {
     assert.ok(summary.ok > 1000, `only ${summary.ok} requests answered`);
   }
 
-  test('kubectl rollout restart of prod under load fails no request', async () => {
-    const before = (await pods(ENV, APP.selector)).map((pod) => pod.metadata.name);
-    await underLoad('during rollout restart', async () => {
-      await kubectlOk(['-n', ENV, 'rollout', 'restart', `deployment/${APP.deployment}`]);
-      await kubectlOk(
-        ['-n', ENV, 'rollout', 'status', `deployment/${APP.deployment}`, '--timeout=300s'],
-        {
-          timeoutMs: 320_000,
-        },
+  test(
+    'kubectl rollout restart of prod under load fails no request',
+    { timeout: 10 * MINUTES },
+    async () => {
+      const before = (await pods(ENV, APP.selector)).map((pod) => pod.metadata.name);
+      await underLoad('during rollout restart', async () => {
+        await kubectlOk(['-n', ENV, 'rollout', 'restart', `deployment/${APP.deployment}`]);
+        await kubectlOk(
+          ['-n', ENV, 'rollout', 'status', `deployment/${APP.deployment}`, '--timeout=300s'],
+          {
+            timeoutMs: 320_000,
+          },
+        );
+      });
+      const afterwards = (await pods(ENV, APP.selector))
+        .filter(isReady)
+        .map((pod) => pod.metadata.name);
+      assert.ok(
+        afterwards.every((name) => !before.includes(name)),
+        `old pods still serving: ${afterwards.join(', ')}`,
       );
-    });
-    const afterwards = (await pods(ENV, APP.selector))
-      .filter(isReady)
-      .map((pod) => pod.metadata.name);
-    assert.ok(
-      afterwards.every((name) => !before.includes(name)),
-      `old pods still serving: ${afterwards.join(', ')}`,
-    );
-    console.log(`${ENV} pods replaced: ${before.length} -> ${afterwards.length} new`);
-  });
+      console.log(`${ENV} pods replaced: ${before.length} -> ${afterwards.length} new`);
+    },
+  );
 
-  test('draining a worker node that runs prod pods fails no request', async () => {
-    const running = (await pods(ENV, APP.selector)).filter(isReady);
-    const byNode = new Map<string, number>();
-    for (const pod of running)
-      byNode.set(pod.spec.nodeName ?? '', (byNode.get(pod.spec.nodeName ?? '') ?? 0) + 1);
-    const [node, count] = [...byNode.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
-    assert.ok(node !== '' && count > 0, 'no prod pod on any node');
-    console.log(`draining ${node}: it runs ${count} of ${running.length} prod pods`);
-    await underLoad(`during drain of ${node}`, async () => {
-      cordoned = node;
-      // Evictions respect the PodDisruptionBudget; emptyDir data (/tmp, Prometheus's TSDB) goes.
-      await kubectlOk(
-        ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s'],
-        {
-          timeoutMs: 320_000,
-        },
-      );
-      await kubectlOk(
-        ['-n', ENV, 'rollout', 'status', `deployment/${APP.deployment}`, '--timeout=300s'],
-        {
-          timeoutMs: 320_000,
-        },
-      );
-    });
-    const left = (await pods(ENV, APP.selector)).filter((pod) => pod.spec.nodeName === node);
-    assert.equal(left.length, 0, `prod pods still on ${node}`);
-    await kubectlOk(['uncordon', node]);
-    cordoned = undefined;
-  });
+  test(
+    'draining a worker node that runs prod pods fails no request',
+    { timeout: 10 * MINUTES },
+    async () => {
+      const running = (await pods(ENV, APP.selector)).filter(isReady);
+      const byNode = new Map<string, number>();
+      for (const pod of running)
+        byNode.set(pod.spec.nodeName ?? '', (byNode.get(pod.spec.nodeName ?? '') ?? 0) + 1);
+      const [node, count] = [...byNode.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+      assert.ok(node !== '' && count > 0, 'no prod pod on any node');
+      console.log(`draining ${node}: it runs ${count} of ${running.length} prod pods`);
+      await underLoad(`during drain of ${node}`, async () => {
+        cordoned = node;
+        // Evictions respect the PodDisruptionBudget; emptyDir data (/tmp, Prometheus's TSDB) goes.
+        await kubectlOk(
+          ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s'],
+          {
+            timeoutMs: 320_000,
+          },
+        );
+        await kubectlOk(
+          ['-n', ENV, 'rollout', 'status', `deployment/${APP.deployment}`, '--timeout=300s'],
+          {
+            timeoutMs: 320_000,
+          },
+        );
+      });
+      const left = (await pods(ENV, APP.selector)).filter((pod) => pod.spec.nodeName === node);
+      assert.equal(left.length, 0, `prod pods still on ${node}`);
+      await kubectlOk(['uncordon', node]);
+      cordoned = undefined;
+    },
+  );
 });

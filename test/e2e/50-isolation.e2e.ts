@@ -53,23 +53,27 @@ describe('isolation on the cluster', { timeout: 15 * MINUTES }, () => {
     await deleteNamespace(namespace);
   });
 
-  test('a pod in another namespace reaches only what the NetworkPolicies allow', async () => {
-    const lines: string[] = [];
-    for (const target of fromOtherNamespace()) {
-      const result = await fetchFromPod(namespace, PROBE, target.url);
-      lines.push(
-        `${target.allowed ? 'allowed' : 'denied '} ${target.name}: ${result.detail} (${target.because})`,
-      );
-      assert.equal(
-        result.reached,
-        target.allowed,
-        `${target.name} from ${namespace}: ${result.detail}; expected ${target.allowed ? 'reachable' : 'blocked'} by ${target.because}`,
-      );
-    }
-    console.log(lines.join('\n'));
-  });
+  test(
+    'a pod in another namespace reaches only what the NetworkPolicies allow',
+    { timeout: 5 * MINUTES },
+    async () => {
+      const lines: string[] = [];
+      for (const target of fromOtherNamespace()) {
+        const result = await fetchFromPod(namespace, PROBE, target.url);
+        lines.push(
+          `${target.allowed ? 'allowed' : 'denied '} ${target.name}: ${result.detail} (${target.because})`,
+        );
+        assert.equal(
+          result.reached,
+          target.allowed,
+          `${target.name} from ${namespace}: ${result.detail}; expected ${target.allowed ? 'reachable' : 'blocked'} by ${target.because}`,
+        );
+      }
+      console.log(lines.join('\n'));
+    },
+  );
 
-  test('a hello-api pod reaches nothing but DNS', async () => {
+  test('a hello-api pod reaches nothing but DNS', { timeout: 2 * MINUTES }, async () => {
     const pod = (await pods(EGRESS_SOURCE, APP.selector)).find(isReady);
     assert.ok(pod, `no ready hello-api pod in ${EGRESS_SOURCE}`);
     for (const target of fromAppPod()) {
@@ -97,53 +101,65 @@ describe('isolation on the cluster', { timeout: 15 * MINUTES }, () => {
     console.log(`allowed DNS from a hello-api pod: kubernetes.default -> ${dns.stdout.trim()}`);
   });
 
-  test('Prometheus still scrapes hello-api, kube-state-metrics and Alertmanager through the policies', async () => {
-    const prometheus = prometheusUrl();
-    const jobs = [SCRAPE_JOBS.app, SCRAPE_JOBS.kubeStateMetrics, 'alertmanager'];
-    await waitFor(
-      `up == 1 for jobs ${jobs.join(', ')}`,
-      async () => {
-        const down: string[] = [];
-        for (const job of jobs) {
-          const samples = await query(prometheus, `up{job="${job}"}`);
-          if (samples.length === 0 || samples.some((s) => s.value !== 1))
-            down.push(`${job} (${samples.map((s) => s.value).join(',') || 'no target'})`);
-        }
-        return { done: down.length === 0, seen: `not up: ${down.join(', ') || 'none'}` };
-      },
-      { timeoutMs: 5 * MINUTES, intervalMs: 10_000 },
-    );
-  });
-
-  test('Pod Security admission refuses a privileged pod in dev, stage and prod, and admits a restricted one', async () => {
-    for (const env of ENVIRONMENTS) {
-      const restricted = podObject({
-        name: 'e2e-restricted',
-        namespace: env,
-        image,
-        command: ['node', '-e', '0'],
-      });
-      const privileged = JSON.parse(
-        JSON.stringify(restricted).replace('"e2e-restricted"', '"e2e-privileged"'),
-      ) as {
-        spec: { containers: { securityContext: Record<string, unknown> }[] };
-      };
-      const container = privileged.spec.containers[0];
-      assert.ok(container);
-      container.securityContext = { privileged: true };
-      // Server-side dry runs pass through admission and create nothing.
-      const refused = await kubectl(['create', '--dry-run=server', '-f', '-'], {
-        input: JSON.stringify(privileged),
-      });
-      assert.notEqual(refused.code, 0, `a privileged pod was admitted in ${env}`);
-      assert.match(refused.stderr, /violates PodSecurity "restricted:v1\.30"/, refused.stderr);
-      const admitted = await kubectl(['create', '--dry-run=server', '-f', '-'], {
-        input: JSON.stringify(restricted),
-      });
-      assert.equal(admitted.code, 0, `a restricted pod was refused in ${env}: ${admitted.stderr}`);
-      console.log(
-        `${env}: privileged pod refused (${refused.stderr.trim().split('\n')[0]?.slice(0, 120) ?? ''}), restricted pod admitted`,
+  test(
+    'Prometheus still scrapes hello-api, kube-state-metrics and Alertmanager through the policies',
+    { timeout: 6 * MINUTES },
+    async () => {
+      const prometheus = prometheusUrl();
+      const jobs = [SCRAPE_JOBS.app, SCRAPE_JOBS.kubeStateMetrics, 'alertmanager'];
+      await waitFor(
+        `up == 1 for jobs ${jobs.join(', ')}`,
+        async () => {
+          const down: string[] = [];
+          for (const job of jobs) {
+            const samples = await query(prometheus, `up{job="${job}"}`);
+            if (samples.length === 0 || samples.some((s) => s.value !== 1))
+              down.push(`${job} (${samples.map((s) => s.value).join(',') || 'no target'})`);
+          }
+          return { done: down.length === 0, seen: `not up: ${down.join(', ') || 'none'}` };
+        },
+        { timeoutMs: 5 * MINUTES, intervalMs: 10_000 },
       );
-    }
-  });
+    },
+  );
+
+  test(
+    'Pod Security admission refuses a privileged pod in dev, stage and prod, and admits a restricted one',
+    { timeout: 2 * MINUTES },
+    async () => {
+      for (const env of ENVIRONMENTS) {
+        const restricted = podObject({
+          name: 'e2e-restricted',
+          namespace: env,
+          image,
+          command: ['node', '-e', '0'],
+        });
+        const privileged = JSON.parse(
+          JSON.stringify(restricted).replace('"e2e-restricted"', '"e2e-privileged"'),
+        ) as {
+          spec: { containers: { securityContext: Record<string, unknown> }[] };
+        };
+        const container = privileged.spec.containers[0];
+        assert.ok(container);
+        container.securityContext = { privileged: true };
+        // Server-side dry runs pass through admission and create nothing.
+        const refused = await kubectl(['create', '--dry-run=server', '-f', '-'], {
+          input: JSON.stringify(privileged),
+        });
+        assert.notEqual(refused.code, 0, `a privileged pod was admitted in ${env}`);
+        assert.match(refused.stderr, /violates PodSecurity "restricted:v1\.30"/, refused.stderr);
+        const admitted = await kubectl(['create', '--dry-run=server', '-f', '-'], {
+          input: JSON.stringify(restricted),
+        });
+        assert.equal(
+          admitted.code,
+          0,
+          `a restricted pod was refused in ${env}: ${admitted.stderr}`,
+        );
+        console.log(
+          `${env}: privileged pod refused (${refused.stderr.trim().split('\n')[0]?.slice(0, 120) ?? ''}), restricted pod admitted`,
+        );
+      }
+    },
+  );
 });
