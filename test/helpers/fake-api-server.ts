@@ -102,17 +102,11 @@ const DISCOVERY: Record<string, unknown> = {
 async function serve(t: TestContext, namespace: string, name: string, replicas: number) {
   const requests: ResourceRequest[] = [];
   let current = replicas;
-  const deployment = () => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
+  /** The Deployment (apps/v1) or its Scale (autoscaling/v1), both carrying the current count. */
+  const view = (scale: boolean) => ({
+    apiVersion: scale ? 'autoscaling/v1' : 'apps/v1',
+    kind: scale ? 'Scale' : 'Deployment',
     metadata: { name, namespace, resourceVersion: '1' },
-    spec: { replicas: current },
-    status: { replicas: current },
-  });
-  const scale = () => ({
-    apiVersion: 'autoscaling/v1',
-    kind: 'Scale',
-    metadata: { name, namespace, resourceVersion: '2' },
     spec: { replicas: current },
     status: { replicas: current },
   });
@@ -143,7 +137,7 @@ async function serve(t: TestContext, namespace: string, name: string, replicas: 
       const patch = JSON.parse(body) as { spec?: { replicas?: number } };
       current = patch.spec?.replicas ?? current;
     }
-    return [200, subresource ? scale() : deployment()];
+    return [200, view(subresource !== undefined)];
   };
   const server = createServer((request, response) => {
     let body = '';
