@@ -3,13 +3,25 @@
 import { imageName } from './image-ref.js';
 import type { Git, Kubectl } from './kubectl.js';
 import type { Options } from './options.js';
-import { APP, findApp, writeWrapper } from './render.js';
+import { APP, findApp, INITIAL_REPLICAS_ANNOTATION, writeWrapper } from './render.js';
 
 /** A failure before the cluster was changed. */
 export class DeployError extends Error {}
 
-/** Renders the overlay pinned to the digest and proves the render targets the right place. */
-export function prepare(kubectl: Kubectl, options: Options, workDir: string): void {
+/** What the render says the deploy must do beyond the apply. */
+export interface Prepared {
+  /**
+   * The size a fresh environment starts at (INITIAL_REPLICAS_ANNOTATION), for an overlay that
+   * leaves spec.replicas to an HPA; undefined when the overlay sets spec.replicas itself.
+   */
+  initialReplicas: number | undefined;
+}
+
+/**
+ * Renders the overlay pinned to the digest, proves the render targets the right place, and
+ * reads the initial size it declares.
+ */
+export function prepare(kubectl: Kubectl, options: Options, workDir: string): Prepared {
   const overlay = kubectl(['kustomize', options.overlayDir], { quiet: true });
   const app = overlay.ok ? findApp(overlay.stdout) : undefined;
   if (!app?.image)
@@ -25,6 +37,16 @@ export function prepare(kubectl: Kubectl, options: Options, workDir: string): vo
     throw new DeployError(
       `pinned render has image "${result.image ?? 'none'}", expected "${options.image}"`,
     );
+  const initial = result.initialReplicas;
+  if (initial === undefined) return { initialReplicas: undefined };
+  const where = `overlay ${options.overlayDir}: deployment/${APP} annotation ${INITIAL_REPLICAS_ANNOTATION}`;
+  if (result.replicas !== undefined)
+    throw new DeployError(
+      `${where} is only for a Deployment without spec.replicas (an HPA owns its count), but it sets replicas ${JSON.stringify(result.replicas)}`,
+    );
+  if (!/^[1-9][0-9]*$/.test(initial))
+    throw new DeployError(`${where} must be a whole number of pods of 1 or more, got "${initial}"`);
+  return { initialReplicas: Number(initial) };
 }
 
 /** The running Deployment's rollout revision and image: what a failed deploy goes back to. */
@@ -76,6 +98,21 @@ export function branchHead(git: Git, branch: string): string {
       `cannot read the head of branch ${branch} from origin; nothing was changed`,
     );
   return head;
+}
+
+/**
+ * Sets a freshly created Deployment to its initial size. `kubectl scale` (without
+ * --current-replicas) sends a merge patch to the scale subresource (kubectl's pkg/scale/scale.go)
+ * and leaves the last-applied configuration alone, so later applies of a manifest without
+ * spec.replicas keep the count and the HPA owns it from here (Kubernetes docs, "Declarative
+ * Management of Kubernetes Objects Using Configuration Files": a field absent from the manifest and
+ * from last-applied keeps its live value).
+ */
+export function scaleToInitial(kubectl: Kubectl, env: string, replicas: number): boolean {
+  console.log(
+    `deploy: first deploy to ${env}: starting with ${replicas} pods (${INITIAL_REPLICAS_ANNOTATION}); the HPA owns the count from here`,
+  );
+  return kubectl(['-n', env, 'scale', `deployment/${APP}`, `--replicas=${replicas}`]).ok;
 }
 
 export function rolloutOk(kubectl: Kubectl, options: Options): boolean {

@@ -1,8 +1,11 @@
 // Deploys one image digest to one environment and undoes it when it does not work:
 //   render the overlay with the image pinned -> check the render -> record the running revision
 //   -> (with --branch) stop green if origin's branch has moved past this commit
-//   -> kubectl apply -k -> kubectl rollout status -> smoke test
+//   -> kubectl apply -k -> (first deploy of an overlay that leaves replicas to an HPA) kubectl
+//   scale to its hello-api/initial-replicas -> kubectl rollout status -> smoke test
 //   on any failure after the apply: kubectl rollout undo --to-revision=<recorded>, wait, fail.
+// The scale happens only when the Deployment did not exist before the apply: later deploys leave
+// the count to the HPA (kubectl apply keeps it, as the manifest has no spec.replicas).
 // Undoing the revision restores the whole pod template: the image and the name-hashed ConfigMap
 // it references (kustomize's configMapGenerator), so a bad setting is really undone; the old
 // ConfigMap is still there because kubectl apply never prunes.
@@ -17,7 +20,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { branchHead, prepare, rollback, rolloutOk, running, type Running } from './cluster.js';
+import {
+  branchHead,
+  prepare,
+  rollback,
+  rolloutOk,
+  running,
+  scaleToInitial,
+  type Prepared,
+  type Running,
+} from './cluster.js';
 import { gitRunner, kubectlRunner } from './kubectl.js';
 import { parseOptions, UsageError, type Options } from './options.js';
 import { smoke, verdict } from './smoke.js';
@@ -57,8 +69,9 @@ async function main(): Promise<void> {
 
   // Nothing in the cluster changes before this block has passed.
   let previous: Running | undefined;
+  let prepared: Prepared = { initialReplicas: undefined };
   try {
-    prepare(kubectl, options, workDir);
+    prepared = prepare(kubectl, options, workDir);
     previous = running(kubectl, options.env);
     report.previous = previous && describe(previous);
     if (options.branch !== undefined) {
@@ -75,7 +88,10 @@ async function main(): Promise<void> {
   }
 
   let failure = '';
+  const initial = previous === undefined ? prepared.initialReplicas : undefined;
   if (!kubectl(['apply', '-k', workDir]).ok) failure = 'kubectl apply failed';
+  else if (initial !== undefined && !scaleToInitial(kubectl, options.env, initial))
+    failure = `kubectl scale to the initial ${initial} replicas failed`;
   else if (!rolloutOk(kubectl, options))
     failure = `rollout did not complete within ${options.timeoutSeconds} s`;
   else {

@@ -10,11 +10,13 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { parse } from 'yaml';
+import { kubectlAgainstFakeServer } from '../helpers/fake-api-server.js';
 import { CONTROL_PLANE_ENV, Sandbox } from '../helpers/infra-bootstrap.js';
 import { consoleEval, consoleString, iacTool } from '../helpers/infra-hcl.js';
 import { authenticate, type JwtAuthenticator } from '../helpers/k8s-cel.js';
 import {
   ENVIRONMENTS,
+  findObject,
   kustomize,
   objectName,
   overlayDir,
@@ -25,6 +27,8 @@ import { schemaErrors } from '../helpers/k8s-schema.js';
 import { repoPath } from '../helpers/paths.js';
 import { loadWorkflow } from '../helpers/pipeline-workflows.js';
 import { requireTool } from '../helpers/tools.js';
+import { scaleToInitial } from '../../scripts/deploy/cluster.js';
+import { APP, INITIAL_REPLICAS_ANNOTATION } from '../../scripts/deploy/render.js';
 
 interface Rule {
   apiGroups?: string[];
@@ -58,13 +62,33 @@ function find(objects: K8sObject[], kind: string, name: string, namespace: strin
   return found;
 }
 
-function allows(rules: Rule[], group: string, resource: string, verb: string): boolean {
+/** Whether a rule grants `verb` on `resource` (on the object `name`, when given). */
+function allows(
+  rules: Rule[],
+  group: string,
+  resource: string,
+  verb: string,
+  name?: string,
+): boolean {
   return rules.some(
     (rule) =>
       (rule.apiGroups ?? []).includes(group) &&
       (rule.resources ?? []).includes(resource) &&
-      rule.verbs.includes(verb),
+      rule.verbs.includes(verb) &&
+      (rule.resourceNames === undefined ||
+        (name !== undefined && rule.resourceNames.includes(name))),
   );
+}
+
+const rulesOf = (access: K8sObject[], env: string) =>
+  (find(access, 'Role', 'deployer', env) as unknown as { rules: Rule[] }).rules;
+
+/** Whether the overlay's Deployment declares an initial size the deploy scales a fresh one to. */
+async function declaresInitialSize(t: TestContext, env: (typeof ENVIRONMENTS)[number]) {
+  const overlay = await renderOrSkip(t, overlayDir(env));
+  if (!overlay) return undefined;
+  const deployment = findObject(overlay, 'Deployment', APP, env);
+  return deployment.metadata.annotations?.[INITIAL_REPLICAS_ANNOTATION] !== undefined;
 }
 
 test('k8s/access: every object is valid against the Kubernetes 1.30 schemas', async (t) => {
@@ -152,7 +176,64 @@ for (const env of ENVIRONMENTS) {
       assert.match(subject.name, new RegExp(`^github:repo:[^:]+:environment:${env}$`));
     }
   });
+
+  test(`${env}: the deployer may patch the Deployment's scale, and only that, exactly where the overlay declares an initial size`, async (t) => {
+    const access = await renderOrSkip(t, 'k8s/access');
+    const declares = await declaresInitialSize(t, env);
+    if (!access || declares === undefined) return;
+    const scaleRules = rulesOf(access, env).filter((rule) =>
+      (rule.resources ?? []).includes('deployments/scale'),
+    );
+    if (!declares) {
+      assert.deepEqual(scaleRules, [], `${env} sets its own replicas: no deployments/scale rule`);
+      return;
+    }
+    assert.deepEqual(
+      scaleRules.map((rule) => [rule.apiGroups, rule.resources, rule.resourceNames, rule.verbs]),
+      [[['apps'], ['deployments/scale'], [APP], ['patch']]],
+      `${env}: one rule, patch on the scale of deployment ${APP} only`,
+    );
+  });
 }
+
+test("the real kubectl's scale of a first deploy sends only requests the deployer of an overlay with an initial size may make", async (t) => {
+  const kubectl = requireTool(t, 'kubectl', 'runs kubectl scale against a fake API server');
+  const access = await renderOrSkip(t, 'k8s/access');
+  if (!kubectl || !access) return;
+  for (const env of ENVIRONMENTS) {
+    const declares = await declaresInitialSize(t, env);
+    // The exact command the deploy runs (scripts/deploy/cluster.ts), recorded, not retyped.
+    let args: readonly string[] = [];
+    scaleToInitial(
+      (given) => {
+        args = given;
+        return { ok: true, stdout: '', stderr: '' };
+      },
+      env,
+      3,
+    );
+    const { result, requests } = await kubectlAgainstFakeServer(
+      t,
+      kubectl,
+      { namespace: env, name: APP, replicas: 1 },
+      args,
+    );
+    assert.equal(result.code, 0, `${env}: kubectl ${args.join(' ')}: ${result.stderr}`);
+    assert.ok(
+      requests.some((r) => r.resource === 'deployments/scale'),
+      `${env}: kubectl scale reaches the scale subresource: ${JSON.stringify(requests)}`,
+    );
+    const rules = rulesOf(access, env);
+    for (const request of requests) {
+      const allowed = allows(rules, request.group, request.resource, request.verb, request.name);
+      const what = `${env} deployer: ${request.verb} ${request.resource} ${request.name ?? ''} in ${request.namespace}`;
+      assert.equal(request.namespace, env, what);
+      if (declares || request.resource !== 'deployments/scale')
+        assert.ok(allowed, `${what} is refused`);
+      else assert.ok(!allowed, `${what} is allowed, but ${env} sets its own replicas`);
+    }
+  }
+});
 
 /** The environments the workflow deploys to: ci-cd.yaml's calls of the deploy workflow. */
 function workflowEnvironments(): string[] {

@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { findObject, overlayDir, renderOrSkip } from '../helpers/k8s-manifests.js';
 import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { run, type RunResult } from '../helpers/run.js';
 import { startService, type RunningService } from '../helpers/service.js';
@@ -23,7 +24,7 @@ import { findTool, requireTool } from '../helpers/tools.js';
 import { branchHead, prepare, running } from '../../scripts/deploy/cluster.js';
 import { kubectlRunner, type Kubectl } from '../../scripts/deploy/kubectl.js';
 import { parseOptions, UsageError } from '../../scripts/deploy/options.js';
-import { findApp } from '../../scripts/deploy/render.js';
+import { findApp, INITIAL_REPLICAS_ANNOTATION } from '../../scripts/deploy/render.js';
 // Types only: importing the fixture's values would run it.
 import type { State as ClusterState } from './fixtures/fake-kubectl.js';
 
@@ -39,6 +40,8 @@ interface Sandbox {
   summary: string;
   /** A copy of the fixture overlays this test may edit. */
   overlays: string;
+  /** A copy of the real k8s/base and k8s/overlays. */
+  realOverlays: string;
   calls(): string[];
   gitCalls(): string[];
   cluster(): ClusterState;
@@ -49,8 +52,11 @@ after(() => {
   for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A sandbox whose cluster already runs `image` as revision 3, or is empty. */
-function sandbox(image: string | undefined): Sandbox {
+/**
+ * A sandbox whose cluster already runs `image` as revision 3 with `replicas` pods (applied from
+ * a manifest without spec.replicas, as the HPA left it), or is empty.
+ */
+function sandbox(image: string | undefined, replicas?: number): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-test-'));
   sandboxes.push(dir);
   const state = join(dir, 'state');
@@ -59,12 +65,15 @@ function sandbox(image: string | undefined): Sandbox {
   symlinkSync(repoPath('test/pipeline/fixtures/fake-kubectl'), join(dir, 'bin', 'kubectl'));
   symlinkSync(repoPath('test/pipeline/fixtures/fake-git'), join(dir, 'bin', 'git'));
   cpSync(repoPath('test/pipeline/fixtures/k8s'), join(dir, 'k8s'), { recursive: true });
+  for (const tree of ['base', 'overlays'])
+    cpSync(repoPath(`k8s/${tree}`), join(dir, 'real', tree), { recursive: true });
   if (image !== undefined) {
     const template = { image, configMap: 'hello-api-config-old' };
     const seeded: ClusterState = {
       configMaps: { 'hello-api-config-old': { LOG_LEVEL: 'info' } },
       replicaSets: [{ revision: 3, template }],
       current: template,
+      ...(replicas === undefined ? {} : { replicas }),
     };
     writeFileSync(join(state, 'state.json'), JSON.stringify(seeded));
   }
@@ -74,6 +83,7 @@ function sandbox(image: string | undefined): Sandbox {
     state,
     summary: join(dir, 'summary.md'),
     overlays: join(dir, 'k8s', 'overlays'),
+    realOverlays: join(dir, 'real', 'overlays'),
     calls: () => read('calls.log').split('\n').filter(Boolean),
     gitCalls: () => read('git.log').split('\n').filter(Boolean),
     cluster: () => JSON.parse(read('state.json') || '{}') as ClusterState,
@@ -117,16 +127,34 @@ const kubectl = (t: TestContext) => requireTool(t, 'kubectl', 'kustomize renders
 const output = (result: RunResult) => `${result.stdout}\n${result.stderr}`;
 const undoTo = (revision: number) =>
   `-n dev rollout undo deployment/hello-api --to-revision=${revision}`;
+const isScale = (call: string) => / scale /.test(` ${call} `);
+
+/** The initial size the real prod overlay declares (the one place it is written). */
+async function declaredInitialReplicas(t: TestContext): Promise<number | undefined> {
+  const objects = await renderOrSkip(t, overlayDir('prod'));
+  if (!objects) return undefined;
+  const value = findObject(objects, 'Deployment', 'hello-api', 'prod').metadata.annotations?.[
+    INITIAL_REPLICAS_ANNOTATION
+  ];
+  assert.match(value ?? '', /^[1-9][0-9]*$/, `prod Deployment: ${INITIAL_REPLICAS_ANNOTATION}`);
+  return Number(value);
+}
 
 describe('deploy script', { concurrency: true }, () => {
   let service: RunningService;
   /** The deploy of `image` to dev that every case here runs, against the started service. */
   let devArgs: (box: Sandbox, image?: string, commit?: string) => string[];
+  /** The deploy of NEW to `env` from the real overlays (no --branch: origin is not asked). */
+  let realArgs: (box: Sandbox, env: string) => string[];
   before(async () => {
     service = await startService({ env: { GIT_COMMIT: COMMIT } });
     devArgs = (box, image = NEW, commit = COMMIT) => [
       ...['--env', 'dev', '--image', image, '--commit', commit, '--branch', 'dev'],
       ...['--url', service.url, '--overlays', box.overlays],
+    ];
+    realArgs = (box, env) => [
+      ...['--env', env, '--image', NEW, '--commit', COMMIT],
+      ...['--url', service.url, '--overlays', box.realOverlays],
     ];
   });
   after(async () => {
@@ -287,6 +315,71 @@ describe('deploy script', { concurrency: true }, () => {
     assert.ok(!box.calls().some((c) => c.includes('rollout undo')), box.calls().join('\n'));
     assert.match(result.stdout, /no previous revision to roll back to/);
   });
+
+  test("prod's first deploy scales to the overlay's initial size after the apply, before waiting for the rollout", async (t) => {
+    if (!kubectl(t)) return;
+    const initial = await declaredInitialReplicas(t);
+    if (initial === undefined) return;
+    const box = sandbox(undefined);
+    const result = await deploy(box, realArgs(box, 'prod'));
+    assert.equal(result.code, 0, output(result));
+    const calls = box.calls();
+    const apply = calls.findIndex((c) => c.startsWith('apply -k'));
+    const scale = calls.indexOf(`-n prod scale deployment/hello-api --replicas=${initial}`);
+    const rollout = calls.findIndex((c) => c.startsWith('-n prod rollout status'));
+    assert.ok(
+      apply >= 0 && scale > apply && rollout > scale,
+      `apply, then scale to ${initial}, then rollout status:\n${calls.join('\n')}`,
+    );
+    assert.equal(calls.filter(isScale).length, 1, calls.join('\n'));
+    assert.equal(box.cluster().replicas, initial, 'the Deployment runs the initial size');
+    assert.match(result.stdout, new RegExp(`first deploy to prod: starting with ${initial} pods`));
+  });
+
+  test("prod's later deploys do not scale: the count the HPA chose stays", async (t) => {
+    if (!kubectl(t)) return;
+    const box = sandbox(OLD, 7);
+    const result = await deploy(box, realArgs(box, 'prod'));
+    assert.equal(result.code, 0, output(result));
+    assert.deepEqual(box.calls().filter(isScale), [], box.calls().join('\n'));
+    const cluster = box.cluster();
+    assert.equal(cluster.current?.image, NEW, 'the new image is deployed');
+    assert.equal(cluster.replicas, 7, "the apply and the deploy leave the HPA's 7 pods alone");
+  });
+
+  test('dev and stage, which set replicas themselves, never scale, not even on a first deploy', async (t) => {
+    if (!kubectl(t)) return;
+    await Promise.all(
+      ['dev', 'stage'].map(async (env) => {
+        const box = sandbox(undefined);
+        const result = await deploy(box, realArgs(box, env));
+        assert.equal(result.code, 0, `${env}: ${output(result)}`);
+        assert.deepEqual(box.calls().filter(isScale), [], `${env}:\n${box.calls().join('\n')}`);
+        const overlay = await renderOrSkip(t, overlayDir(env as 'dev' | 'stage'));
+        const declared = overlay
+          ? findObject(overlay, 'Deployment', 'hello-api', env).spec?.replicas
+          : undefined;
+        assert.ok(declared !== undefined, `${env} overlay sets spec.replicas`);
+        assert.equal(box.cluster().replicas, declared, `${env}: the overlay's replicas`);
+      }),
+    );
+  });
+
+  test("prod's first deploy whose scale is refused fails with exit 3 and does not wait for the rollout", async (t) => {
+    if (!kubectl(t)) return;
+    const initial = await declaredInitialReplicas(t);
+    if (initial === undefined) return;
+    const box = sandbox(undefined);
+    const result = await deploy(box, realArgs(box, 'prod'), { FAKE_KUBECTL_FORBID_SCALE: '1' });
+    assert.equal(result.code, 3, output(result));
+    assert.ok(!box.calls().some((c) => c.includes('rollout status')), box.calls().join('\n'));
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `deploy FAILED: prod: kubectl scale to the initial ${initial} replicas failed; first deploy, no previous revision to roll back to`,
+      ),
+    );
+  });
 });
 
 // The checks that need no cluster conversation run in-process: faster, and just as real.
@@ -383,12 +476,7 @@ describe('deploy script: refusals before the cluster is touched', () => {
     ]);
     const run = kubectlRunner(real);
     const rendered = () => findApp(run(['kustomize', workDir], { quiet: true }).stdout);
-    return {
-      prepare: () => {
-        prepare(run, options, workDir);
-      },
-      rendered,
-    };
+    return { prepare: () => prepare(run, options, workDir), rendered };
   };
 
   test('an overlay rendering into the wrong namespace is refused', (t) => {
@@ -404,8 +492,59 @@ describe('deploy script: refusals before the cluster is touched', () => {
     test(`the real k8s/overlays/${environment} renders into namespace ${environment} with the digest`, (t) => {
       const job = render(t, environment);
       if (!job) return;
-      job.prepare();
-      assert.deepEqual(job.rendered(), { namespace: environment, image: NEW });
+      const prepared = job.prepare();
+      const rendered = job.rendered();
+      assert.deepEqual(
+        { namespace: rendered?.namespace, image: rendered?.image },
+        { namespace: environment, image: NEW },
+      );
+      // Only an overlay that leaves the count to an HPA declares an initial size.
+      assert.equal(
+        prepared.initialReplicas === undefined,
+        rendered?.replicas !== undefined,
+        `${environment}: initial size ${String(prepared.initialReplicas)} with replicas ${String(rendered?.replicas)}`,
+      );
     });
   }
+
+  /** A copy of the fixture dev overlay whose Deployment gets `patch` (metadata and spec). */
+  const patchedOverlay = (patch: { annotation: string; replicas?: number }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-initial-'));
+    sandboxes.push(dir);
+    cpSync(repoPath('test/pipeline/fixtures/k8s'), dir, { recursive: true });
+    const kustomization = join(dir, 'overlays', 'dev', 'kustomization.yaml');
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'hello-api',
+        annotations: { [INITIAL_REPLICAS_ANNOTATION]: patch.annotation },
+      },
+      ...(patch.replicas === undefined ? {} : { spec: { replicas: patch.replicas } }),
+    };
+    writeFileSync(
+      kustomization,
+      `${readFileSync(kustomization, 'utf8')}patches:\n  - patch: '${JSON.stringify(deployment)}'\n`,
+    );
+    return join(dir, 'overlays');
+  };
+
+  test('an initial size is read from the render, and refused beside spec.replicas or when not a count', (t) => {
+    const accepted = render(t, 'dev', patchedOverlay({ annotation: '4' }));
+    if (!accepted) return;
+    assert.deepEqual(accepted.prepare(), { initialReplicas: 4 });
+    const beside = render(t, 'dev', patchedOverlay({ annotation: '3', replicas: 2 }));
+    assert.throws(
+      () => beside?.prepare(),
+      /annotation hello-api\/initial-replicas is only for a Deployment without spec.replicas \(an HPA owns its count\), but it sets replicas 2$/,
+    );
+    for (const value of ['three', '0', '2.5', '-1'])
+      assert.throws(
+        () => render(t, 'dev', patchedOverlay({ annotation: value }))?.prepare(),
+        new RegExp(
+          `must be a whole number of pods of 1 or more, got "${value.replace('.', '\\.')}"$`,
+        ),
+        value,
+      );
+  });
 });
