@@ -4,7 +4,7 @@
 // retried: a retry would hide exactly the dropped requests these tests look for.
 import { Agent, request } from 'undici';
 
-interface LoadReport {
+export interface LoadReport {
   ok: number;
   failures: string[];
   /** How many answers carried `Connection: close` (the service's "reconnect elsewhere"). */
