@@ -1,9 +1,13 @@
-// `npm run build`: bundles src/server.ts and everything it imports into dist/server.js with
-// esbuild. One file instead of ~1,000 ESM/CJS modules halves start-up time (module resolution and
-// compilation dominated it: see docs/performance.md). Type checking is separate (`make
-// typecheck`, and a test in `make test`).
+// `npm run build`: bundles the two process entries with esbuild: src/server.ts into
+// dist/server.js and the tracing preload src/tracing-preload.ts into dist/tracing-preload.js,
+// with the code they share (the configuration, the tracing handle) and the OpenTelemetry SDK in
+// chunks beside them. A few files instead of ~1,000 ESM/CJS modules halves start-up time (module
+// resolution and compilation dominated it: see docs/performance.md). The SDK's chunk is reached
+// only by the preload's dynamic import, so with tracing off it is never read. The build's
+// metafile (which source went into which output) is written to .tmp/bundle-meta.json for the
+// tests. Type checking is separate (`make typecheck`, and a test in `make test`).
 // Usage: tsx scripts/build.ts [--no-sourcemap]
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, posix, sep } from 'node:path';
@@ -11,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Which inputs each output holds; test/service/tracing-off.test.ts reads it. */
+export const BUNDLE_META = `${ROOT}.tmp/bundle-meta.json`;
 
 /** The one package whose files the service reads at run time: the Swagger UI's static assets. */
 const SWAGGER_UI = '@fastify/swagger-ui';
@@ -38,9 +44,17 @@ const swaggerUiAssets: Plugin = {
 
 async function buildService(options: { sourcemap: boolean }): Promise<void> {
   rmSync(`${ROOT}dist`, { recursive: true, force: true });
-  await build({
-    entryPoints: [`${ROOT}src/server.ts`],
-    outfile: `${ROOT}dist/server.js`,
+  const result = await build({
+    entryPoints: {
+      server: `${ROOT}src/server.ts`,
+      'tracing-preload': `${ROOT}src/tracing-preload.ts`,
+    },
+    outdir: `${ROOT}dist`,
+    // Chunks sit beside the entries, in dist/ itself: import.meta paths (../package.json, the
+    // Swagger UI's files) mean the same in every output file.
+    chunkNames: '[name]-[hash]',
+    splitting: true,
+    metafile: true,
     bundle: true,
     platform: 'node',
     // The node running the build: under make and in the image that is the version .nvmrc pins.
@@ -66,8 +80,11 @@ async function buildService(options: { sourcemap: boolean }): Promise<void> {
     sourcemap: options.sourcemap,
     logLevel: 'warning',
   });
+  mkdirSync(dirname(BUNDLE_META), { recursive: true });
+  writeFileSync(BUNDLE_META, JSON.stringify(result.metafile));
   const swaggerUi = dirname(createRequire(import.meta.url).resolve(`${SWAGGER_UI}/package.json`));
   cpSync(join(swaggerUi, 'static'), `${ROOT}dist/swagger-ui/static`, { recursive: true });
 }
 
-await buildService({ sourcemap: !process.argv.includes('--no-sourcemap') });
+if (import.meta.url === `file://${process.argv[1] ?? ''}`)
+  await buildService({ sourcemap: !process.argv.includes('--no-sourcemap') });

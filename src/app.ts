@@ -20,11 +20,13 @@ import finiteNumbersPlugin from './plugins/finite-numbers.js';
 import lifecyclePlugin from './plugins/lifecycle.js';
 import metricsPlugin from './plugins/metrics.js';
 import securityPlugin from './plugins/security.js';
+import tracingPlugin from './plugins/tracing.js';
 import { faultRoutes } from './routes/faults.js';
 import { healthRoutes } from './routes/health.js';
 import { rootRoute } from './routes/root.js';
 import { versionRoute } from './routes/version.js';
 import { workRoute } from './routes/work.js';
+import { processTracing } from './tracing/process-tracing.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -41,6 +43,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const lifecycle = options.lifecycle ?? new Lifecycle();
   const eventLoop = new EventLoopMonitor();
   const faults = new FaultSettings(config.faultErrorRate, config.faultLatencyMs, options.random);
+  // Undefined unless the preload started tracing: then nothing below touches OpenTelemetry.
+  const tracing = processTracing();
 
   const app = Fastify({
     loggerInstance: options.logger ?? createLogger(config),
@@ -65,7 +69,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // The request id and security headers first: their onRequest hooks then run before the error
   // handling's Host check, so its early 400 carries them like every other answer.
-  await app.register(accessLogPlugin);
+  // Before any route exists, so its onRoute hook sees every probe route.
+  if (tracing) await app.register(tracingPlugin, { config, tracing });
+  await app.register(accessLogPlugin, { tracing });
   await app.register(securityPlugin, { config });
   await app.register(errorHandlingPlugin);
   await app.register(lifecyclePlugin, { lifecycle, eventLoop });

@@ -4,6 +4,11 @@
 // reads the secret file.
 import { readFileSync } from 'node:fs';
 import type { DefaultContext, Env, ValueOf } from './config/variable-kinds.js';
+import {
+  tracingConfig,
+  unknownOtelVariables,
+  type TracingConfig,
+} from './config/otel-variables.js';
 import { CONFIG_VARIABLES, VARIABLES } from './config/variables.js';
 
 type Values = { readonly [K in keyof typeof VARIABLES]: ValueOf<(typeof VARIABLES)[K]> };
@@ -38,6 +43,8 @@ export interface Config {
     readonly commit: string;
     readonly time: string;
   };
+  /** OpenTelemetry tracing, from the OTEL_* variables (config/otel-variables.ts). */
+  readonly tracing: TracingConfig;
 }
 
 export const CONFIG_VARIABLE_NAMES: readonly string[] = CONFIG_VARIABLES.map((v) => v.name);
@@ -97,6 +104,7 @@ export function loadConfig(env: Env, packageVersion = 'unknown'): Config {
       `HEADERS_TIMEOUT_MS=${headersTimeoutMs} is invalid: it must not exceed REQUEST_TIMEOUT_MS=${requestTimeoutMs}`,
     );
   }
+  problems.push(...unknownOtelVariables(env));
   const config: Config = {
     port: values.port,
     host: values.host,
@@ -120,6 +128,7 @@ export function loadConfig(env: Env, packageVersion = 'unknown'): Config {
     workEndpointEnabled: values.workEndpointEnabled,
     workMaxMs: values.workMaxMs,
     build: { version: values.appVersion, commit: values.gitCommit, time: values.buildTime },
+    tracing: tracingConfig(values),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -127,6 +136,12 @@ export function loadConfig(env: Env, packageVersion = 'unknown'): Config {
 
 /** The configuration as it may be logged: the secret reduced to whether it is set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { secretMessage, ...rest } = config;
-  return { ...rest, secret: secretMessage === '' ? 'unset' : 'configured' };
+  const { secretMessage, tracing, ...rest } = config;
+  const { headers, ...tracingRest } = tracing;
+  return {
+    ...rest,
+    secret: secretMessage === '' ? 'unset' : 'configured',
+    // Export headers may hold a backend's token: only their names are shown.
+    tracing: { ...tracingRest, headers: Object.keys(headers) },
+  };
 }

@@ -1,26 +1,13 @@
 // Process entry: read configuration (exit 1 on any bad variable), build the app, listen, and
 // handle signals and fatal errors. Nothing else lives here.
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseDotenv } from 'dotenv';
-import { ConfigError, loadConfig, describeConfig, type Config } from './config.js';
-import type { Env } from './config/variable-kinds.js';
+import { ConfigError, describeConfig, type Config } from './config.js';
+import { loadProcessConfig } from './config/process-config.js';
 import { createShutdown } from './lifecycle/graceful-shutdown.js';
 import { createLogger } from './logging/logger.js';
 
-function packageVersion(): string {
-  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
-
-/** The real environment, over an optional .env file in the working directory (local runs only). */
-function environment(): Env {
-  const fromFile = existsSync('.env') ? parseDotenv(readFileSync('.env')) : {};
-  return { ...fromFile, ...process.env };
-}
-
 function configOrExit(): Config {
   try {
-    return loadConfig(environment(), packageVersion());
+    return loadProcessConfig(new URL('../package.json', import.meta.url));
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const problem of error.problems) process.stderr.write(`config error: ${problem}\n`);

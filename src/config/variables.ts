@@ -3,6 +3,7 @@
 // env-example`), loadConfig (config.ts) reads it, and the tests check the Kubernetes manifests
 // against it. Order here is the order of .env.example.
 import { isIP } from 'node:net';
+import { OTEL_VARIABLES } from './otel-variables.js';
 import {
   DerivedDefault,
   flag,
@@ -223,6 +224,8 @@ export const VARIABLES = {
     description: 'Build time reported by /version; set at image build time.',
     default: 'unknown',
   }),
+  // OpenTelemetry's own names and meanings, declared in otel-variables.ts.
+  ...OTEL_VARIABLES,
 } satisfies Record<string, Variable<unknown>>;
 
 /** Every variable, in declaration order. */

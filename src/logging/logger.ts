@@ -3,9 +3,8 @@
 // redacted as a second line of defence; the access log never includes headers anyway.
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from '../config.js';
+import { SERVICE_NAME } from '../config/service-identity.js';
 import { stdoutWriter } from './turn-batched-writer.js';
-
-const SERVICE_NAME = 'hello-api';
 
 let stampedAt = Number.NaN;
 let stamp = '';

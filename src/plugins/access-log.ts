@@ -1,13 +1,22 @@
 // One JSON line per request, written when the response is done. Probes and scrapes go at debug
 // level so a healthy pod's log is not a wall of /healthz. Headers are never logged, so
-// Authorization and Cookie cannot leak; the query string is left out for the same reason.
-import type { FastifyInstance } from 'fastify';
+// Authorization and Cookie cannot leak; the query string is left out for the same reason. With
+// tracing on, a request whose trace is recorded carries its trace_id and span_id, the ids
+// Grafana links to Tempo with (docs/tracing.md).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { REQUEST_ID_HEADER } from '../http/request-id.js';
 import { isProbeRoute, routeLabel } from '../http/route-kind.js';
+import type { ProcessTracing } from '../tracing/process-tracing.js';
 
-export default fp(
-  function accessLogPlugin(app: FastifyInstance) {
+/** trace_id and span_id of a recorded trace; nothing for an unsampled one, which is in no backend. */
+function traceFieldsOf(tracing: ProcessTracing, request: FastifyRequest) {
+  const ids = tracing.spanIdsOf(request.raw);
+  return ids?.sampled === true ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
+}
+
+export default fp<{ tracing: ProcessTracing | undefined }>(
+  function accessLogPlugin(app: FastifyInstance, { tracing }) {
     app.addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
       done();
@@ -25,6 +34,8 @@ export default fp(
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
       };
+      // With tracing off this is one comparison: the line is exactly what it was before.
+      if (tracing !== undefined) Object.assign(entry, traceFieldsOf(tracing, request));
       if (isProbeRoute(request)) log.debug(entry, 'request completed');
       else log.info(entry, 'request completed');
       done();
