@@ -78,7 +78,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(finiteNumbersPlugin);
   // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.
   await app.register(docsPlugin, { config });
-  await app.register(metricsPlugin, { config });
+  await app.register(metricsPlugin, { config, tracing });
   if (config.faultInjectionEnabled) await app.register(faultInjectionPlugin, { faults });
 
   await app.register(rootRoute, { config, ...(options.now ? { now: options.now } : {}) });

@@ -1,11 +1,15 @@
 // Prometheus metrics: a request-duration histogram by route template, requests in flight, an
 // info gauge, and Node's default process metrics, served at GET /metrics. Each app gets its own
-// registry so tests can build many apps in one process.
-import type { FastifyInstance } from 'fastify';
+// registry so tests can build many apps in one process. With tracing on, an observation of a
+// recorded trace also sets its bucket's exemplar (trace_id, span_id), which the OpenMetrics
+// exposition carries (metrics/exposition.ts).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config.js';
 import { isProbeRoute, routeLabel } from '../http/route-kind.js';
+import { expositionOf } from '../metrics/exposition.js';
+import type { ProcessTracing } from '../tracing/process-tracing.js';
 
 /** Buckets for a service whose p99 is a few milliseconds, with room to see slow requests. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -15,10 +19,11 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 
 interface MetricsOptions {
   config: Config;
+  tracing: ProcessTracing | undefined;
 }
 
 export default fp<MetricsOptions>(
-  function metricsPlugin(app: FastifyInstance, { config }) {
+  function metricsPlugin(app: FastifyInstance, { config, tracing }) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
@@ -27,8 +32,12 @@ export default fp<MetricsOptions>(
       help: 'Duration of HTTP requests by method, route template and status code (probes and /metrics excluded).',
       labelNames: ['method', 'route', 'status_code'] as const,
       buckets: DURATION_BUCKETS,
-      registers: [registry],
+      // prom-client refuses exemplars on a classic registry at construction; registered below,
+      // the classic format simply leaves them out.
+      enableExemplars: tracing !== undefined,
+      registers: [],
     });
+    registry.registerMetric(duration);
     // A plain count, read at scrape time: cheaper per request than Gauge.inc()/dec().
     let inFlight = 0;
     const requestClosed = () => {
@@ -60,15 +69,32 @@ export default fp<MetricsOptions>(
 
     // One histogram child per (method, route, status): prom-client would otherwise sort and hash
     // the label object on every observation. Bounded like the labels themselves.
-    const children = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
+    type Labels = Record<'method' | 'route' | 'status_code', string>;
+    interface Series {
+      labels: Labels;
+      child: Histogram.Internal<keyof Labels>;
+    }
+    const children = new Map<string, Series>();
     const durationSeries = (method: string, route: string, statusCode: string) => {
       const key = `${method} ${statusCode} ${route}`;
-      let child = children.get(key);
-      if (child === undefined) {
-        child = duration.labels({ method, route, status_code: statusCode });
-        children.set(key, child);
+      let series = children.get(key);
+      if (series === undefined) {
+        const labels = { method, route, status_code: statusCode };
+        series = { labels, child: duration.labels(labels) };
+        children.set(key, series);
       }
-      return child;
+      return series;
+    };
+    /** The observation, with the trace behind it as the bucket's exemplar when one is recorded. */
+    const observe = (series: Series, seconds: number, request: FastifyRequest) => {
+      const ids = tracing?.spanIdsOf(request.raw);
+      if (ids?.sampled !== true) {
+        series.child.observe(seconds);
+        return;
+      }
+      // prom-client's types name the exemplar's labels after the metric's own; any names work.
+      const exemplarLabels = { trace_id: ids.traceId, span_id: ids.spanId } as unknown as Labels;
+      duration.observe({ labels: series.labels, value: seconds, exemplarLabels });
     };
 
     app.addHook('onRequest', (_request, reply, done) => {
@@ -86,25 +112,33 @@ export default fp<MetricsOptions>(
         probes.inc({ route, status_code: statusCode });
       } else {
         const method = KNOWN_METHODS.has(request.method) ? request.method : 'OTHER';
-        durationSeries(method, route, statusCode).observe(reply.elapsedTime / 1000);
+        observe(durationSeries(method, route, statusCode), reply.elapsedTime / 1000, request);
       }
       done();
     });
 
+    const exposition = expositionOf(registry);
     app.get(
       '/metrics',
       {
         config: { probe: true },
         schema: {
           tags: ['operations'],
-          summary: 'Prometheus metrics in the text exposition format',
-          produces: ['text/plain'],
-          response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' } },
+          summary:
+            'Prometheus metrics: OpenMetrics 1.0 (with exemplars) if asked for, else text 0.0.4',
+          produces: ['text/plain', 'application/openmetrics-text'],
+          response: {
+            200: {
+              type: 'string',
+              description:
+                'OpenMetrics 1.0 when Accept names application/openmetrics-text, else Prometheus text format 0.0.4',
+            },
+          },
         },
       },
-      async (_request, reply) => {
-        const body = await registry.metrics();
-        return reply.type(registry.contentType).send(body);
+      async (request, reply) => {
+        const { body, contentType } = await exposition(request.headers.accept);
+        return reply.type(contentType).send(body);
       },
     );
   },
