@@ -1,6 +1,6 @@
 # hello-api container image. Build stages (deps, build, build-info) feed a runtime stage that
-# holds only what runs: dist/ (the esbuild bundle of the service and the Swagger UI's static
-# files, scripts/build.ts), package.json (the service reads its version there, and its "type"
+# holds only what runs: dist/ (the esbuild bundle of the service, its tracing preload and their
+# chunks, and the Swagger UI's static files, scripts/build.ts), package.json (the service reads its version there, and its "type"
 # makes dist/server.js an ES module) and build-info.json. No node_modules: the bundle already
 # contains every dependency. About 4.4 MB above the base. Build with `make image`; checked by
 # test/container/ (build, run hardened, probe, SIGTERM, size, node version). docs/container.md
@@ -73,7 +73,10 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 
 # node is PID 1, no shell or entrypoint script in between: SIGTERM reaches the service's own
 # graceful shutdown (src/lifecycle/graceful-shutdown.ts). This replaces the base image's docker-entrypoint.sh.
-ENTRYPOINT ["node", "dist/server.js"]
+# The tracing preload runs first: it starts OpenTelemetry only when OTEL_EXPORTER_OTLP_ENDPOINT
+# is set, and otherwise loads nothing but the configuration (docs/tracing.md). The same command
+# as `npm start`; test/container/dockerfile.test.ts keeps them equal.
+ENTRYPOINT ["node", "--import", "./dist/tracing-preload.js", "dist/server.js"]
 CMD []
 
 # Build facts last, so a new commit only changes these final, tiny layers.

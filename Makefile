@@ -33,8 +33,8 @@ install: $(NPM_STAMP) ## Install dependencies (npm ci) when missing or outdated
 build: $(NPM_STAMP) ## Bundle src/ into dist/server.js with esbuild (type checking: make typecheck)
 	npm run build
 
-run-server: build ## Install, build and serve on :8000 (PORT overrides)
-	node dist/server.js
+run-server: build ## Install, build and serve on :8000 (PORT overrides; OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on)
+	node --import ./dist/tracing-preload.js dist/server.js
 
 dev: $(NPM_STAMP) ## Serve from source with reload on change
 	npm run dev

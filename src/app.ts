@@ -79,7 +79,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin, { config, tracing });
-  if (config.faultInjectionEnabled) await app.register(faultInjectionPlugin, { faults });
+  if (config.faultInjectionEnabled) await app.register(faultInjectionPlugin, { faults, tracing });
 
   await app.register(rootRoute, { config, ...(options.now ? { now: options.now } : {}) });
   await app.register(healthRoutes, { config, lifecycle, eventLoop });
