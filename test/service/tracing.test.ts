@@ -55,8 +55,9 @@ test(
     assert.ok(handler.durationMs >= 20, `handler span ${handler.durationMs} ms for ms=20`);
 
     const line = accessLine(service.logs(), '/work');
-    assert.equal(line?.trace_id, caller.traceId, 'trace_id in the access-log line');
-    assert.equal(line?.span_id, server.spanId, 'span_id of the server span in the access-log line');
+    assert.ok(line, 'the access-log line of /work');
+    assert.equal(line.trace_id, caller.traceId, 'trace_id in the access-log line');
+    assert.equal(line.span_id, server.spanId, 'span_id of the server span in the access-log line');
 
     const metrics = await fetch(`${service.url}/metrics`, {
       headers: { accept: OPENMETRICS_ACCEPT },
