@@ -54,6 +54,10 @@ async function buildService(options: { sourcemap: boolean }): Promise<void> {
     // Swagger UI's files) mean the same in every output file.
     chunkNames: '[name]-[hash]',
     splitting: true,
+    // The ES module build where a package has one (the OpenTelemetry packages do), so esbuild
+    // can drop what the service never calls: 200 kB less in the SDK chunk. The app's own
+    // dependencies have no "module" field or an exports map, so their files are unchanged.
+    mainFields: ['module', 'main'],
     metafile: true,
     bundle: true,
     platform: 'node',

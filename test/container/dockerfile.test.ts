@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { execForm, parseDockerfile, type Stage } from '../helpers/dockerfile.js';
 import { repoPath } from '../helpers/paths.js';
+import { IMAGE_ENTRYPOINT } from '../helpers/tracing.js';
 
 /** The one Node.js version of the project: the image must run exactly this. */
 const NODE_VERSION = readFileSync(repoPath('.nvmrc'), 'utf8').trim();
@@ -99,7 +100,12 @@ describe('Dockerfile', () => {
   test('node is PID 1 through an exec-form ENTRYPOINT, no shell wrapper', () => {
     assert.ok(runtime);
     const [entrypoint] = argsOf(runtime, 'ENTRYPOINT');
-    assert.deepEqual(execForm(entrypoint ?? ''), ['node', 'dist/server.js']);
+    assert.deepEqual(execForm(entrypoint ?? ''), IMAGE_ENTRYPOINT);
+    // `npm start` runs the same command, so a local run is the image's run.
+    const { scripts } = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    assert.equal(scripts.start, IMAGE_ENTRYPOINT.join(' '));
     for (const cmd of argsOf(runtime, 'CMD')) {
       assert.ok(execForm(cmd), `CMD ${cmd} is in shell form`);
     }

@@ -25,7 +25,9 @@ import {
 } from '../helpers/container.js';
 import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { run } from '../helpers/run.js';
+import { spansOf, SPAN_KIND } from '../helpers/otlp-receiver.js';
 import { parseLogLines } from '../helpers/service.js';
+import { callerSpan, IMAGE_ENTRYPOINT } from '../helpers/tracing.js';
 import { IN_CI } from '../helpers/tools.js';
 
 const APP_UID = '10001';
@@ -129,7 +131,7 @@ test('container image: builds from the Dockerfile and runs hardened', SLOW, asyn
   };
 
   t.after(async () => {
-    await engineRun(engine, ['rm', '--force', name, `${name}-minimal`]);
+    await engineRun(engine, ['rm', '--force', name, `${name}-minimal`, `${name}-traced`]);
     await engineRun(engine, ['rmi', '--force', tag, `${tag}-minimal`]);
   });
 
@@ -154,7 +156,7 @@ test('container image: builds from the Dockerfile and runs hardened', SLOW, asyn
     assert.equal(image.Config.User, `${APP_UID}:${APP_UID}`);
     assert.ok('8000/tcp' in (image.Config.ExposedPorts ?? {}), 'port 8000/tcp is not exposed');
     assert.ok(image.Config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production is not set');
-    assert.deepEqual(image.Config.Entrypoint, ['node', 'dist/server.js']);
+    assert.deepEqual(image.Config.Entrypoint, IMAGE_ENTRYPOINT);
     const labels = image.Config.Labels ?? {};
     assert.equal(labels['org.opencontainers.image.revision'], facts.commit);
     assert.equal(labels['org.opencontainers.image.version'], facts.version);
@@ -229,7 +231,7 @@ test('container image: builds from the Dockerfile and runs hardened', SLOW, asyn
     'PID 1 is node dist/server.js as UID/GID 10001, no capabilities, no new privileges',
     async () => {
       const cmdline = (await readInContainer(engine, name, '/proc/1/cmdline')).split('\0');
-      assert.deepEqual(cmdline.filter(Boolean), ['node', 'dist/server.js']);
+      assert.deepEqual(cmdline.filter(Boolean), IMAGE_ENTRYPOINT);
       const status = await readInContainer(engine, name, '/proc/1/status');
       assert.deepEqual(statusField(status, 'Uid').split(/\s+/), [
         APP_UID,
@@ -268,10 +270,14 @@ test('container image: builds from the Dockerfile and runs hardened', SLOW, asyn
       `const fs = require('fs');
        console.log(JSON.stringify({ app: fs.readdirSync('/app').sort(), dist: fs.readdirSync('/app/dist').sort() }));`,
     );
-    assert.deepEqual(listing, {
-      app: ['build-info.json', 'dist', 'package.json'],
-      dist: ['server.js', 'swagger-ui'],
-    });
+    const { app, dist } = listing as { app: string[]; dist: string[] };
+    assert.deepEqual(app, ['build-info.json', 'dist', 'package.json']);
+    // The two entries, the Swagger UI's files, and the chunks esbuild split off (the app, the
+    // tracing SDK, shared code): hashed .js files, no source maps.
+    assert.deepEqual(
+      dist.filter((file) => !/^[\w-]+-[A-Z0-9]{8}\.js$/.test(file)),
+      ['server.js', 'swagger-ui', 'tracing-preload.js'],
+    );
   });
 
   await t.test('root filesystem is read-only, /tmp is writable', async () => {
@@ -417,6 +423,98 @@ test('container image: builds from the Dockerfile and runs hardened', SLOW, asyn
         positions,
         'shutdown log lines out of order',
       );
+    },
+  );
+  await t.test(
+    "tracing in the image: a caller's trace id reaches an OTLP receiver, the access log and the exemplar",
+    async () => {
+      const tracedName = `${name}-traced`;
+      const tracedPort = await freePort();
+      const tracedUrl = `http://127.0.0.1:${tracedPort}`;
+      // The receiver runs inside the container (its own loopback), started with the image's
+      // node after the service; it keeps each export's body in /tmp, decoded here.
+      const startedTraced = await run(
+        engine.path,
+        runCommand(engine, {
+          image: tag,
+          name: tracedName,
+          hostPort: tracedPort,
+          detach: true,
+          env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', SHUTDOWN_DELAY_MS: '0' },
+        }),
+      );
+      assert.equal(startedTraced.code, 0, `${engine.name} run failed:\n${startedTraced.stderr}`);
+      await waitReady(tracedName, tracedUrl);
+      await engineOk(engine, [
+        'exec',
+        '--detach',
+        tracedName,
+        'node',
+        '-e',
+        `let n = 0;
+         require('http').createServer((req, res) => {
+           const chunks = [];
+           req.on('data', (c) => chunks.push(c)).on('end', () => {
+             require('fs').writeFileSync('/tmp/otlp-' + (n++) + '.bin', Buffer.concat(chunks));
+             res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+           });
+         }).listen(4318, '127.0.0.1', () => require('fs').writeFileSync('/tmp/otlp-listening', ''));`,
+      ]);
+      await pollUntil(
+        'the receiver in the container listens',
+        async () =>
+          (
+            await nodeInContainer(
+              engine,
+              tracedName,
+              `console.log(require('fs').existsSync('/tmp/otlp-listening'))`,
+            )
+          ).trim() === 'true',
+        { timeoutMs: 10_000 },
+      );
+      const caller = callerSpan();
+      const answer = await fetch(`${tracedUrl}/`, {
+        headers: { traceparent: caller.traceparent },
+        signal: AbortSignal.timeout(5_000),
+      });
+      assert.equal(answer.status, 200);
+      await answer.text();
+      const exported = async () => {
+        const bodies = JSON.parse(
+          await nodeInContainer(
+            engine,
+            tracedName,
+            `const fs = require('fs');
+             console.log(JSON.stringify(fs.readdirSync('/tmp').filter((f) => f.endsWith('.bin')).map((f) => fs.readFileSync('/tmp/' + f).toString('base64'))));`,
+          ),
+        ) as string[];
+        return bodies.flatMap((body) => spansOf(Buffer.from(body, 'base64')));
+      };
+      const server = await pollUntil(
+        'the server span of GET / in the receiver',
+        async () =>
+          (await exported()).find(
+            (span) => span.traceId === caller.traceId && span.kind === SPAN_KIND.SERVER,
+          ),
+        { timeoutMs: 15_000, intervalMs: 250 },
+      );
+      assert.equal(server.name, 'GET /');
+      assert.equal(server.parentSpanId, caller.spanId);
+      assert.equal(server.resource['service.version'], facts.version);
+      assert.equal(server.resource['vcs.ref.head.revision'], facts.commit);
+      const line = parseLogLines((await logs(tracedName)).split('\n')).find(
+        (record) => record.msg === 'request completed' && record.path === '/',
+      );
+      assert.equal(line?.trace_id, caller.traceId);
+      const metrics = await fetch(`${tracedUrl}/metrics`, {
+        headers: { accept: 'application/openmetrics-text;version=1.0.0' },
+        signal: AbortSignal.timeout(5_000),
+      });
+      assert.ok(
+        (await metrics.text()).includes(`trace_id="${caller.traceId}"`),
+        'exemplar on /metrics',
+      );
+      await engineRun(engine, ['rm', '--force', tracedName]);
     },
   );
   await t.test(

@@ -140,7 +140,8 @@ function attributesOf(list: KeyValue[] | undefined): Record<string, Value> {
   return out;
 }
 
-function spansOf(body: Buffer): ReceivedSpan[] {
+/** The spans of one OTLP/HTTP protobuf export request body. */
+export function spansOf(body: Buffer): ReceivedSpan[] {
   const message = OTLP_TRACES.decode(body);
   const decoded = OTLP_TRACES.toObject(message, { longs: Number, defaults: false }) as Decoded;
   const spans: ReceivedSpan[] = [];

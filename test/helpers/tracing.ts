@@ -7,6 +7,8 @@ import { serviceFor, type RunningService } from './service.js';
 
 /** The preload the image's ENTRYPOINT and `npm start` put before dist/server.js. */
 export const TRACING_PRELOAD = repoPath('dist/tracing-preload.js');
+/** The image's ENTRYPOINT and `npm start`: the preload first, then the service. */
+export const IMAGE_ENTRYPOINT = ['node', '--import', './dist/tracing-preload.js', 'dist/server.js'];
 
 export function tracedServiceFor(
   t: TestContext,

@@ -100,7 +100,11 @@ test(
   { timeout: 60_000 },
   async (t) => {
     const receiver = await otlpReceiverFor(t);
-    for (const off of [{ OTEL_SDK_DISABLED: 'true' }, { OTEL_TRACES_EXPORTER: 'none' }]) {
+    const switches: Record<string, string>[] = [
+      { OTEL_SDK_DISABLED: 'true' },
+      { OTEL_TRACES_EXPORTER: 'none' },
+    ];
+    for (const off of switches) {
       const packages = await loadedPackages(t, {
         SHUTDOWN_DELAY_MS: '0',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
