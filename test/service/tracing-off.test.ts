@@ -45,7 +45,7 @@ async function loadedPackages(
   const service = await serviceFor(t, {
     nodeArgs: [
       '--import',
-      repoPath('test/service/fixtures/record-loaded-files.mjs'),
+      repoPath('test/service/fixtures/record-loaded-files.ts'),
       '--import',
       TRACING_PRELOAD,
     ],
