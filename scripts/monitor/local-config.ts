@@ -45,6 +45,7 @@ interface ScrapeConfig {
   job_name: string;
   metrics_path?: string;
   honor_labels?: boolean;
+  scrape_protocols?: string[];
   [key: string]: unknown;
 }
 
@@ -63,7 +64,10 @@ function shippedJob(jobs: ScrapeConfig[], name: string): ScrapeConfig {
   return job;
 }
 
-/** A shipped job with its discovery replaced by one loopback target and the labels given. */
+/**
+ * A shipped job with its discovery replaced by one loopback target and the labels given; what
+ * the job asks of the target (path, labels, exposition formats) is kept.
+ */
 function staticJob(
   job: ScrapeConfig,
   targets: string[],
@@ -73,6 +77,7 @@ function staticJob(
     job_name: job.job_name,
     ...(job.metrics_path === undefined ? {} : { metrics_path: job.metrics_path }),
     ...(job.honor_labels === undefined ? {} : { honor_labels: job.honor_labels }),
+    ...(job.scrape_protocols === undefined ? {} : { scrape_protocols: job.scrape_protocols }),
     static_configs: [{ targets, labels }],
   };
 }

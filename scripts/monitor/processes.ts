@@ -145,14 +145,18 @@ export function startAlertmanager(options: EngineOptions): Promise<LocalProcess>
   return ready(proc, options.timeoutMs ?? 20_000);
 }
 
-/** The built service (dist/server.js) on a fixed loopback port, for `make monitor`. */
+/**
+ * The built service (dist/server.js) on a fixed loopback port, for `make monitor`, started as
+ * the image starts it: `nodeArgs` holds the tracing preload.
+ */
 export async function startServiceProcess(
   entry: string,
   port: number,
   env: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<LocalProcess> {
   const url = `http://127.0.0.1:${port}`;
-  const proc = startProcess('hello-api', process.execPath, [entry], url, {
+  const proc = startProcess('hello-api', process.execPath, [...nodeArgs, entry], url, {
     PATH: process.env.PATH,
     HOST: '127.0.0.1',
     PORT: String(port),

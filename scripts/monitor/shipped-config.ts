@@ -83,3 +83,16 @@ export function receiverSecretKeys(): Map<string, string> {
   }
   return keys;
 }
+
+/**
+ * The --enable-feature flags the shipped Prometheus StatefulSet runs with (exemplar storage), so
+ * the local Prometheus stores what the cluster's does.
+ */
+export function shippedPrometheusFeatureFlags(): string[] {
+  const text = readFileSync(join(MONITORING_DIR, 'prometheus', 'statefulset.yaml'), 'utf8');
+  const set = parse(text) as {
+    spec: { template: { spec: { containers: { name: string; args?: string[] }[] } } };
+  };
+  const prometheus = set.spec.template.spec.containers.find((c) => c.name === 'prometheus');
+  return (prometheus?.args ?? []).filter((arg) => arg.startsWith('--enable-feature='));
+}

@@ -11,7 +11,7 @@ import {
   startPrometheus,
   type LocalProcess,
 } from './processes.js';
-import { receiverSecretKeys } from './shipped-config.js';
+import { receiverSecretKeys, shippedPrometheusFeatureFlags } from './shipped-config.js';
 import { startWebhookSink, type Notification, type WebhookSink } from './webhook-sink.js';
 
 export interface StackOptions {
@@ -99,9 +99,12 @@ export async function startMonitoringStack(options: StackOptions): Promise<Monit
       configFile: files.prometheusConfig,
       port: prometheusPort,
       dataDir: join(options.dir, 'prometheus-data'),
-      // Test only: alerts that fired before Prometheus knew its Alertmanagers are sent again
-      // after 1 s instead of the default minute.
-      extraArgs: options.fast ? ['--rules.alert.resend-delay=1s'] : [],
+      // The shipped feature flags (exemplar storage). Test only: alerts that fired before
+      // Prometheus knew its Alertmanagers are sent again after 1 s instead of the default minute.
+      extraArgs: [
+        ...shippedPrometheusFeatureFlags(),
+        ...(options.fast ? ['--rules.alert.resend-delay=1s'] : []),
+      ],
     });
     stoppers.push(() => prometheus.stop());
     return { prometheus, alertmanager, alertmanagers, sink, files, stop };

@@ -22,6 +22,7 @@ const APP_OBJECTS = [
   'NetworkPolicy/allow-dns-egress',
   'NetworkPolicy/allow-http-ingress',
   'NetworkPolicy/allow-metrics-from-monitoring',
+  'NetworkPolicy/allow-traces-to-tempo',
   'NetworkPolicy/default-deny-all',
   'PodDisruptionBudget/hello-api',
   'Service/hello-api',

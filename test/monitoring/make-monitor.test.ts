@@ -1,5 +1,6 @@
 // `make monitor` (scripts/monitor/main.ts): starts the service, Prometheus and Alertmanager with
-// the shipped rules, prints where they are, and on Ctrl-C (SIGINT) stops all of them and exits 0.
+// the shipped rules and a trace receiver, prints where they are and one line per traced request,
+// and on Ctrl-C (SIGINT) stops all of them and exits 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
@@ -17,6 +18,7 @@ test('make monitor starts the local stack with the shipped rules and Ctrl-C stop
     MONITOR_PROMETHEUS_PORT: await freePort(),
     MONITOR_ALERTMANAGER_PORT: await freePort(),
     MONITOR_WEBHOOK_PORT: await freePort(),
+    MONITOR_TRACES_PORT: await freePort(),
   };
   // Its own folder: a developer's `make monitor` data in .tmp/monitor is left alone.
   const work = tempDir('make-monitor');
@@ -51,6 +53,18 @@ test('make monitor starts the local stack with the shipped rules and Ctrl-C stop
     assert.ok(names.includes('Watchdog') && names.includes('HelloApiHighErrorRate'), names.join());
     const service = await fetch(`http://127.0.0.1:${ports.MONITOR_SERVICE_PORT}/healthz`);
     assert.equal(service.status, 200);
+    // Tracing is on: a request's server span arrives at the receiver, which prints its trace
+    // id, the same one the access log carries.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traced = await fetch(`http://127.0.0.1:${ports.MONITOR_SERVICE_PORT}/version`, {
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    assert.equal(traced.status, 200);
+    await waitUntil(
+      'the trace line of GET /version',
+      () => Promise.resolve(output.includes(`trace ${traceId} GET /version -> 200 in `)),
+      10_000,
+    );
   } finally {
     child.kill('SIGINT');
   }

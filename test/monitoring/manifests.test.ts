@@ -117,6 +117,7 @@ test('every monitoring workload passes the restricted profile (node-exporter: on
       'Deployment/kube-state-metrics',
       'StatefulSet/alertmanager',
       'StatefulSet/prometheus',
+      'StatefulSet/tempo',
     ],
   );
   const problems: string[] = [];
@@ -429,5 +430,8 @@ test('network policies deny ingress by default and admit every Service port from
     'kube-state-metrics': ['prometheus'],
     'node-exporter': ['prometheus'],
     prometheus: ['*'],
+    // Queries from Grafana, its /metrics from Prometheus, OTLP from hello-api pods (their
+    // namespaces: test/monitoring/tracing.test.ts).
+    tempo: ['grafana', 'prometheus', 'hello-api'],
   });
 });

@@ -178,6 +178,7 @@ test('cluster jobs: cAdvisor, node-exporter, kube-state-metrics, API server, etc
     'kubelet-cadvisor',
     'node-exporter',
     'prometheus',
+    'tempo',
   ]);
   const cadvisor = job('kubelet-cadvisor');
   assert.equal(cadvisor.metrics_path, '/metrics/cadvisor');
