@@ -20,6 +20,7 @@ function configOrNothing(): Config | undefined {
 
 const config = configOrNothing();
 if (config?.tracing.enabled === true) {
-  const { startTracing } = await import('./tracing/sdk.js');
-  setProcessTracing(startTracing(config));
+  await import('./tracing/sdk.js').then(({ startTracing }) => {
+    setProcessTracing(startTracing(config));
+  });
 }

@@ -6,7 +6,7 @@ import { Registry, type RegistryContentType } from 'prom-client';
 
 const OPENMETRICS_TYPE = 'application/openmetrics-text';
 
-export function wantsOpenMetrics(accept: string | undefined): boolean {
+function wantsOpenMetrics(accept: string | undefined): boolean {
   return accept !== undefined && accept.includes(OPENMETRICS_TYPE);
 }
 

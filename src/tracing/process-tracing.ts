@@ -12,7 +12,7 @@ export interface SpanIds {
   readonly sampled: boolean;
 }
 
-export type SpanAttributes = Readonly<Record<string, string | number | boolean>>;
+type SpanAttributes = Readonly<Record<string, string | number | boolean>>;
 
 export interface ProcessTracing {
   /** The server span of this request; undefined for a request that has none (probes, /metrics). */
