@@ -1,10 +1,12 @@
-// `make bench`: measures the built service (dist/server.js, metrics and access logging on)
-// against the Node.js ceiling (bare-server.ts) in one run, with the same load, each server pinned
-// to one core and the load generator on another. Both servers run at once and are loaded in
-// alternating slices (see slices.ts), so a change in the machine's speed mid-run hits both alike.
+// `make bench`: measures the built service (dist/server.js behind the tracing preload, as the
+// image runs it; metrics and access logging on) with tracing off and with tracing on (every
+// request sampled, spans exported to a local OTLP receiver), against the Node.js ceiling
+// (bare-server.ts), in one run, with the same load, each server pinned to one core and the load
+// generator and the receiver on another. The three servers run at once and are loaded in
+// rotating slices (see slices.ts), so a change in the machine's speed mid-run hits all alike.
 // Prints a Markdown table (requests/s, p50/p99, errors, RSS, server CPU) with the service/ceiling
-// ratio, the time from process start to /readyz = 200, and the cost of one /metrics scrape, each
-// against its target. Numbers are printed, never asserted: machines are noisy, so the run also
+// ratio and the cost of tracing, the time from process start to /readyz = 200, and the cost of
+// one /metrics scrape, each against its target. Numbers are printed, never asserted: machines are noisy, so the run also
 // prints what it ran on.
 // Usage: tsx scripts/bench/bench.ts [--connections 50] [--duration 10] [--slices 5] [--warmup 3]
 //        [--generator wrk|autocannon] [--startups 5] [--scrapes 100]
@@ -19,6 +21,7 @@ import { request } from 'undici';
 import { findExecutable } from '../lib/find-executable.js';
 import { freePort } from '../lib/free-port.js';
 import { integerFlag } from '../lib/integer-flag.js';
+import { startTraceReceiver, type TraceReceiver } from '../lib/otlp-traces.js';
 import { pollUntil } from '../lib/poll.js';
 import { runCommand } from '../lib/run-command.js';
 import { runLoad, type GeneratorName } from './load-generators.js';
@@ -27,6 +30,8 @@ import { combineSlices, sliceOrder, sliceRatios, type Combined, type Slice } fro
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICE_ENTRY = join(ROOT, 'dist', 'server.js');
+/** The image's ENTRYPOINT: the preload, then the service (Dockerfile). */
+const SERVICE_ARGS = ['--import', join(ROOT, 'dist', 'tracing-preload.js'), SERVICE_ENTRY];
 const BARE_ENTRY = fileURLToPath(new URL('bare-server.ts', import.meta.url));
 const MB = 1024 * 1024;
 
@@ -54,6 +59,7 @@ interface Options {
 
 interface ServerResult extends Combined {
   name: string;
+  slices: Slice[];
   idleRssBytes: number;
   peakRssBytes: number;
 }
@@ -150,6 +156,15 @@ function serviceEnv(port: number): Record<string, string> {
   return { PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0' };
 }
 
+/** The same service with tracing on: every request traced, spans to `receiver`. */
+function tracedEnv(port: number, receiver: TraceReceiver): Record<string, string> {
+  return {
+    ...serviceEnv(port),
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_TRACES_SAMPLER: 'always_on',
+  };
+}
+
 interface RunningServer {
   name: string;
   child: ChildProcess;
@@ -197,42 +212,37 @@ async function runSlice(server: RunningServer, options: Options, seconds: number
 }
 
 /**
- * Both servers side by side: idle RSS, a warm-up each, then `options.slices` pairs of slices in
- * alternating order while the peak RSS of each is sampled.
+ * The servers side by side: idle RSS, a warm-up each, then `options.slices` rounds of one slice
+ * per server in rotating order while the peak RSS of each is sampled.
  */
 async function measureSideBySide(
-  ceiling: RunningServer,
-  service: RunningServer,
+  servers: RunningServer[],
   options: Options,
-): Promise<{ ceiling: ServerResult; service: ServerResult; ratios: number[] }> {
+): Promise<ServerResult[]> {
   // Idle: after start-up garbage has had a moment to be collected, before any load.
   await sleep(1000);
-  const idle = new Map([ceiling, service].map((s) => [s, residentBytes(s.pid) ?? 0]));
-  for (const server of [ceiling, service]) {
+  const idle = new Map(servers.map((s) => [s, residentBytes(s.pid) ?? 0]));
+  for (const server of servers) {
     process.stderr.write(`${server.name}: warm-up ${options.warmupSeconds} s...\n`);
     await runLoad(options.generator, loadFor(server, options, options.warmupSeconds));
   }
   const sliceSeconds = options.durationSeconds / options.slices;
   process.stderr.write(
-    `measuring ${options.slices} slices of ${sliceSeconds} s each, alternating...\n`,
+    `measuring ${options.slices} rounds of ${sliceSeconds} s slices, rotating the order...\n`,
   );
-  const samplers = new Map([ceiling, service].map((s) => [s, new PeakRssSampler(s.pid)]));
+  const samplers = new Map(servers.map((s) => [s, new PeakRssSampler(s.pid)]));
   for (let index = 0; index < options.slices; index += 1) {
-    for (const server of sliceOrder(index, ceiling, service)) {
+    for (const server of sliceOrder(index, ...servers)) {
       await runSlice(server, options, sliceSeconds);
     }
   }
-  const resultOf = (server: RunningServer): ServerResult => ({
+  return servers.map((server) => ({
     name: server.name,
+    slices: server.slices,
     ...combineSlices(server.slices),
     idleRssBytes: idle.get(server) ?? 0,
     peakRssBytes: samplers.get(server)?.stop() ?? 0,
-  });
-  return {
-    ceiling: resultOf(ceiling),
-    service: resultOf(service),
-    ratios: sliceRatios(ceiling.slices, service.slices),
-  };
+  }));
 }
 
 /**
@@ -266,14 +276,18 @@ interface Startups {
   cpuMs: number[];
 }
 
-/** Starts the service `count` times and times each start. */
-async function measureStartups(options: Options, count: number): Promise<Startups> {
+/** Starts the service `count` times and times each start; `env` adds to serviceEnv. */
+async function measureStartups(
+  options: Options,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<Startups> {
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
   for (let i = 0; i < count; i += 1) {
     const port = await freePort();
     const started = performance.now();
-    const child = spawnServer([SERVICE_ENTRY], serviceEnv(port), options, 'ignore');
+    const child = spawnServer(SERVICE_ARGS, { ...serviceEnv(port), ...env }, options, 'ignore');
     wallMs.push(await waitFor(`http://127.0.0.1:${port}/readyz`, started));
     if (child.pid !== undefined) cpuMs.push(cpuSeconds(child.pid) * 1000);
     await stop(child);
@@ -347,6 +361,7 @@ async function main(): Promise<void> {
   const logPath = join(logDir, 'service.log');
   const logFd = openSync(logPath, 'w');
 
+  const receiver = await startTraceReceiver(0, undefined, false);
   try {
     const barePort = await freePort();
     const bare = await startServer(
@@ -360,14 +375,26 @@ async function main(): Promise<void> {
     const servicePort = await freePort();
     const running = await startServer(
       'hello-api',
-      [SERVICE_ENTRY],
+      SERVICE_ARGS,
       serviceEnv(servicePort),
       servicePort,
       options,
       logFd,
     );
-    const measured = await measureSideBySide(bare, running, options);
+    const tracedPort = await freePort();
+    const traced = await startServer(
+      'hello-api, tracing on',
+      SERVICE_ARGS,
+      tracedEnv(tracedPort, receiver),
+      tracedPort,
+      options,
+      'ignore',
+    );
+    const [c, s, t] = await measureSideBySide([bare, running, traced], options);
+    if (!c || !s || !t) throw new Error('bench: a server has no result');
     await stop(bare.child);
+    // Its shutdown exports what is still buffered: every span is in before the count.
+    await stop(traced.child);
     const scrapes = await measureScrapes(
       `http://127.0.0.1:${servicePort}`,
       options.scrapes,
@@ -375,16 +402,20 @@ async function main(): Promise<void> {
     );
     await stop(running.child);
     const startups = await measureStartups(options, options.startups);
+    const tracedStartups = await measureStartups(options, options.startups, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    });
 
     const accessLines = readFileSync(logPath, 'utf8')
       .split('\n')
       .filter((line) => line.includes('"msg":"request completed"')).length;
-    const ratio = measured.service.requestsPerSecond / measured.ceiling.requestsPerSecond;
-    const sortedRatios = [...measured.ratios].sort((a, b) => a - b);
+    const ratio = s.requestsPerSecond / c.requestsPerSecond;
+    const ratios = sliceRatios(c.slices, s.slices);
+    const sortedRatios = [...ratios].sort((a, b) => a - b);
+    const tracingRatios = sliceRatios(s.slices, t.slices);
     const scrapeMedian = percentile(scrapes.sortedMs, 50);
     const readyMedian = percentile(startups.wallMs, 50);
-    const s = measured.service;
-    const c = measured.ceiling;
+    const tracedRequests = t.slices.reduce((sum, slice) => sum + slice.requests, 0);
 
     const lines = [
       machine,
@@ -393,10 +424,13 @@ async function main(): Promise<void> {
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       row(c),
       row(s),
+      row(t),
       '',
       `ratio service / ceiling: ${fixed(ratio, 2)} by throughput, ${fixed(perCpuSecond(s) / perCpuSecond(c), 2)} by CPU cost per request`,
-      `ratio in each slice pair, in run order: ${measured.ratios.map((r) => fixed(r, 2)).join(' ')} (lowest ${fixed(sortedRatios[0] ?? NaN, 2)}, highest ${fixed(sortedRatios.at(-1) ?? NaN, 2)})`,
-      `start to /readyz = 200: median ${fixed(readyMedian, 0)} ms, max ${fixed(startups.wallMs.at(-1) ?? NaN, 0)} ms over ${startups.wallMs.length} starts; CPU used by then: median ${fixed(percentile(startups.cpuMs, 50), 0)} ms`,
+      `ratio in each slice pair, in run order: ${ratios.map((r) => fixed(r, 2)).join(' ')} (lowest ${fixed(sortedRatios[0] ?? NaN, 2)}, highest ${fixed(sortedRatios.at(-1) ?? NaN, 2)})`,
+      `tracing on (every request sampled) / off: ${fixed(t.requestsPerSecond / s.requestsPerSecond, 2)} by throughput, ${fixed(perCpuSecond(t) / perCpuSecond(s), 2)} by CPU cost per request; per slice pair: ${tracingRatios.map((r) => fixed(r, 2)).join(' ')}`,
+      `spans exported with tracing on: ${receiver.requests} OTLP requests, ${fixed(receiver.bytes / MB)} MB for ${tracedRequests} requests (${fixed(receiver.bytes / Math.max(tracedRequests, 1), 0)} bytes of protobuf per traced request)`,
+      `start to /readyz = 200: median ${fixed(readyMedian, 0)} ms, max ${fixed(startups.wallMs.at(-1) ?? NaN, 0)} ms over ${startups.wallMs.length} starts; CPU used by then: median ${fixed(percentile(startups.cpuMs, 50), 0)} ms; with tracing on: median ${fixed(percentile(tracedStartups.wallMs, 50), 0)} ms`,
       `/metrics scrape: median ${fixed(scrapeMedian, 2)} ms, p99 ${fixed(percentile(scrapes.sortedMs, 99), 2)} ms over ${scrapes.sortedMs.length} scrapes, server CPU ${fixed(scrapes.cpuMsPerScrape, 2)} ms per scrape, ${fixed(scrapes.bytes / 1024)} KiB`,
       `access log lines written by the service: ${accessLines} (metrics and access logging were on)`,
       '',
@@ -409,7 +443,7 @@ async function main(): Promise<void> {
       `  /metrics scrape < ${TARGETS.scrapeMs} ms: ${fixed(scrapeMedian, 2)} ms ${verdict(scrapeMedian < TARGETS.scrapeMs)}`,
       `  no errors: ${s.errors} ${verdict(s.errors === 0)}`,
     ];
-    for (const result of [c, s]) {
+    for (const result of [c, s, t]) {
       if (result.cpuShare < 0.9) {
         lines.push(
           `warning: ${result.name} used only ${Math.round(result.cpuShare * 100)}% of its core: the generator or other processes on this machine were the limit, so its numbers understate it (check the load average)`,
@@ -420,6 +454,7 @@ async function main(): Promise<void> {
   } finally {
     closeSync(logFd);
     rmSync(logDir, { recursive: true, force: true });
+    await receiver.close();
   }
 }
 

@@ -1,5 +1,5 @@
-// Side-by-side measurement for `make bench`: the ceiling and the service are loaded in alternating
-// slices (A B, B A, A B, ...) rather than one after the other, so a change in the machine's speed
+// Side-by-side measurement for `make bench`: the ceiling and the service (tracing off, tracing on)
+// are loaded in rotating slices (A B C, B C A, C A B, ...) rather than one after the other, so a change in the machine's speed
 // during the run (this VM's speed moved by up to 2x within a minute) falls on both alike. These
 // helpers combine the slices of one server and pair the slices of the two.
 import type { LoadResult } from './load-generators.js';
@@ -55,7 +55,11 @@ export function sliceRatios(ceiling: readonly Slice[], service: readonly Slice[]
   return ceiling.map((c, i) => (service[i]?.requestsPerSecond ?? Number.NaN) / c.requestsPerSecond);
 }
 
-/** Who goes first in pair `index`: alternating, so a steady drift favours neither server. */
-export function sliceOrder<T>(index: number, ceiling: T, service: T): [T, T] {
-  return index % 2 === 0 ? [ceiling, service] : [service, ceiling];
+/**
+ * The order of the servers in round `index`: the list rotated by one each round (for two servers,
+ * alternating), so a steady drift of the machine's speed favours none of them.
+ */
+export function sliceOrder<T>(index: number, ...servers: T[]): T[] {
+  const shift = index % Math.max(servers.length, 1);
+  return [...servers.slice(shift), ...servers.slice(0, shift)];
 }

@@ -168,6 +168,8 @@ export interface TraceReceiver {
   readonly spans: ReceivedSpan[];
   /** Export requests that arrived, including ones that held no span. */
   readonly requests: number;
+  /** Protobuf bytes received, all requests together: what a backend stores, roughly. */
+  readonly bytes: number;
   close(): Promise<void>;
 }
 
@@ -178,9 +180,12 @@ export interface TraceReceiver {
 export async function startTraceReceiver(
   port: number,
   onSpans: (spans: ReceivedSpan[]) => void = () => undefined,
+  /** false: only count requests and bytes (the bench, whose client core decoding would slow). */
+  decode = true,
 ): Promise<TraceReceiver> {
   const spans: ReceivedSpan[] = [];
   let requests = 0;
+  let bytes = 0;
   const server = createServer((request, response) => {
     void (async () => {
       const body = await bodyOf(request);
@@ -193,9 +198,12 @@ export async function startTraceReceiver(
         return;
       }
       requests += 1;
-      const received = spansOf(body);
-      spans.push(...received);
-      onSpans(received);
+      bytes += body.length;
+      if (decode) {
+        const received = spansOf(body);
+        spans.push(...received);
+        onSpans(received);
+      }
       response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     })();
   });
@@ -209,6 +217,9 @@ export async function startTraceReceiver(
     spans,
     get requests() {
       return requests;
+    },
+    get bytes() {
+      return bytes;
     },
     async close() {
       server.closeAllConnections();

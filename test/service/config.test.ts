@@ -178,6 +178,17 @@ const BAD_VALUES: Record<string, string> = {
   DELAY_MAX_SECONDS: '61',
   WORK_ENDPOINT_ENABLED: 'maybe',
   WORK_MAX_MS: '5000',
+  // The OTEL_* variables (src/config/otel-variables.ts; more cases in tracing-config.test.ts).
+  OTEL_SDK_DISABLED: 'yes',
+  OTEL_TRACES_EXPORTER: 'jaeger',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'tempo:4318',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://tempo',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+  OTEL_EXPORTER_OTLP_HEADERS: 'no-equals-sign',
+  OTEL_EXPORTER_OTLP_TIMEOUT: '10s',
+  OTEL_TRACES_SAMPLER: 'sometimes',
+  OTEL_TRACES_SAMPLER_ARG: '2',
+  OTEL_RESOURCE_ATTRIBUTES: 'novalue',
 };
 
 describe('the process refuses bad configuration before listening', () => {
@@ -197,7 +208,14 @@ describe('the process refuses bad configuration before listening', () => {
   }
 
   test('every variable with rules has a bad-value case above', () => {
-    const free = new Set(['GREETING', 'SECRET_MESSAGE', 'APP_VERSION', 'GIT_COMMIT', 'BUILD_TIME']);
+    const free = new Set([
+      'GREETING',
+      'SECRET_MESSAGE',
+      'APP_VERSION',
+      'GIT_COMMIT',
+      'BUILD_TIME',
+      'OTEL_SERVICE_NAME',
+    ]);
     const missing = CONFIG_VARIABLE_NAMES.filter(
       (name) => !free.has(name) && !(name in BAD_VALUES),
     );
