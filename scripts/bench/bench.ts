@@ -156,13 +156,20 @@ function serviceEnv(port: number): Record<string, string> {
   return { PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0' };
 }
 
-/** The same service with tracing on: every request traced, spans to `receiver`. */
-function tracedEnv(port: number, receiver: TraceReceiver): Record<string, string> {
-  return {
-    ...serviceEnv(port),
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_TRACES_SAMPLER: 'always_on',
-  };
+/**
+ * The same service with tracing on, spans to `receiver`: every request traced (dev and stage), or
+ * prod's sampling (k8s/overlays/prod: one new trace in ten; the load sends no traceparent).
+ */
+function tracedEnv(
+  port: number,
+  receiver: TraceReceiver,
+  sampling: 'all' | 'prod',
+): Record<string, string> {
+  const sampler: Record<string, string> =
+    sampling === 'all'
+      ? { OTEL_TRACES_SAMPLER: 'always_on' }
+      : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
+  return { ...serviceEnv(port), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, ...sampler };
 }
 
 interface RunningServer {
@@ -362,6 +369,7 @@ async function main(): Promise<void> {
   const logFd = openSync(logPath, 'w');
 
   const receiver = await startTraceReceiver(0, undefined, false);
+  const sampledReceiver = await startTraceReceiver(0, undefined, false);
   try {
     const barePort = await freePort();
     const bare = await startServer(
@@ -381,19 +389,29 @@ async function main(): Promise<void> {
       options,
       logFd,
     );
+    const sampledPort = await freePort();
+    const sampled = await startServer(
+      'hello-api, tracing 10 %',
+      SERVICE_ARGS,
+      tracedEnv(sampledPort, sampledReceiver, 'prod'),
+      sampledPort,
+      options,
+      'ignore',
+    );
     const tracedPort = await freePort();
     const traced = await startServer(
-      'hello-api, tracing on',
+      'hello-api, tracing all',
       SERVICE_ARGS,
-      tracedEnv(tracedPort, receiver),
+      tracedEnv(tracedPort, receiver, 'all'),
       tracedPort,
       options,
       'ignore',
     );
-    const [c, s, t] = await measureSideBySide([bare, running, traced], options);
-    if (!c || !s || !t) throw new Error('bench: a server has no result');
+    const [c, s, p, t] = await measureSideBySide([bare, running, sampled, traced], options);
+    if (!c || !s || !p || !t) throw new Error('bench: a server has no result');
     await stop(bare.child);
-    // Its shutdown exports what is still buffered: every span is in before the count.
+    // Their shutdown exports what is still buffered: every span is in before the count.
+    await stop(sampled.child);
     await stop(traced.child);
     const scrapes = await measureScrapes(
       `http://127.0.0.1:${servicePort}`,
@@ -424,12 +442,14 @@ async function main(): Promise<void> {
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       row(c),
       row(s),
+      row(p),
       row(t),
       '',
       `ratio service / ceiling: ${fixed(ratio, 2)} by throughput, ${fixed(perCpuSecond(s) / perCpuSecond(c), 2)} by CPU cost per request`,
       `ratio in each slice pair, in run order: ${ratios.map((r) => fixed(r, 2)).join(' ')} (lowest ${fixed(sortedRatios[0] ?? NaN, 2)}, highest ${fixed(sortedRatios.at(-1) ?? NaN, 2)})`,
-      `tracing on (every request sampled) / off: ${fixed(t.requestsPerSecond / s.requestsPerSecond, 2)} by throughput, ${fixed(perCpuSecond(t) / perCpuSecond(s), 2)} by CPU cost per request; per slice pair: ${tracingRatios.map((r) => fixed(r, 2)).join(' ')}`,
-      `spans exported with tracing on: ${receiver.requests} OTLP requests, ${fixed(receiver.bytes / MB)} MB for ${tracedRequests} requests (${fixed(receiver.bytes / Math.max(tracedRequests, 1), 0)} bytes of protobuf per traced request)`,
+      `tracing, every request sampled / off: ${fixed(t.requestsPerSecond / s.requestsPerSecond, 2)} by throughput, ${fixed(perCpuSecond(t) / perCpuSecond(s), 2)} by CPU cost per request; per slice pair: ${tracingRatios.map((r) => fixed(r, 2)).join(' ')}`,
+      `tracing, 10 % sampled (prod) / off: ${fixed(p.requestsPerSecond / s.requestsPerSecond, 2)} by throughput, ${fixed(perCpuSecond(p) / perCpuSecond(s), 2)} by CPU cost per request`,
+      `spans exported, every request sampled: ${receiver.requests} OTLP requests, ${fixed(receiver.bytes / MB)} MB for ${tracedRequests} requests (${fixed(receiver.bytes / Math.max(tracedRequests, 1), 0)} bytes of protobuf per traced request); 10 % sampled: ${fixed(sampledReceiver.bytes / MB)} MB`,
       `start to /readyz = 200: median ${fixed(readyMedian, 0)} ms, max ${fixed(startups.wallMs.at(-1) ?? NaN, 0)} ms over ${startups.wallMs.length} starts; CPU used by then: median ${fixed(percentile(startups.cpuMs, 50), 0)} ms; with tracing on: median ${fixed(percentile(tracedStartups.wallMs, 50), 0)} ms`,
       `/metrics scrape: median ${fixed(scrapeMedian, 2)} ms, p99 ${fixed(percentile(scrapes.sortedMs, 99), 2)} ms over ${scrapes.sortedMs.length} scrapes, server CPU ${fixed(scrapes.cpuMsPerScrape, 2)} ms per scrape, ${fixed(scrapes.bytes / 1024)} KiB`,
       `access log lines written by the service: ${accessLines} (metrics and access logging were on)`,
@@ -443,7 +463,7 @@ async function main(): Promise<void> {
       `  /metrics scrape < ${TARGETS.scrapeMs} ms: ${fixed(scrapeMedian, 2)} ms ${verdict(scrapeMedian < TARGETS.scrapeMs)}`,
       `  no errors: ${s.errors} ${verdict(s.errors === 0)}`,
     ];
-    for (const result of [c, s, t]) {
+    for (const result of [c, s, p, t]) {
       if (result.cpuShare < 0.9) {
         lines.push(
           `warning: ${result.name} used only ${Math.round(result.cpuShare * 100)}% of its core: the generator or other processes on this machine were the limit, so its numbers understate it (check the load average)`,
@@ -455,6 +475,7 @@ async function main(): Promise<void> {
     closeSync(logFd);
     rmSync(logDir, { recursive: true, force: true });
     await receiver.close();
+    await sampledReceiver.close();
   }
 }
 
