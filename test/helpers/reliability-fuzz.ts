@@ -258,9 +258,12 @@ export function answerProblem(answer: Answer): string | undefined {
     return `${where}: requestId ${String(body.requestId)} does not match the x-request-id header`;
   }
   if (answer.status >= 500) {
+    // /status/5xx and the error rate on purpose; 501 for CONNECT, which an origin server does
+    // not implement (RFC 9110 section 9.1).
     const deliberate =
       /^\/status\/5\d\d$/.test(answer.path.split('?', 1)[0] ?? '') ||
-      String(body.message).startsWith('Injected fault');
+      String(body.message).startsWith('Injected fault') ||
+      (answer.status === 501 && String(body.message).startsWith('CONNECT is not supported'));
     if (!deliberate) return `${where}: unexpected server error: ${answer.body.slice(0, 200)}`;
   }
   return undefined;
