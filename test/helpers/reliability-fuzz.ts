@@ -134,8 +134,15 @@ function fuzzPath(pick: Picker, delayMax: number): string {
   return path;
 }
 
+interface FuzzLimits {
+  bodyLimit: number;
+  delayMax: number;
+  /** The service's FAULT_TOKEN, sent now and then so PUT /faults gets past its check. */
+  faultToken: string;
+}
+
 /** A request an HTTP client can send, but with hostile paths, queries, headers and bodies. */
-export function fuzzRequest(pick: Picker, limits: { bodyLimit: number; delayMax: number }) {
+export function fuzzRequest(pick: Picker, limits: FuzzLimits) {
   const method = pick.one(METHODS);
   const headers: Record<string, string> = {};
   if (pick.chance(0.5)) headers['content-type'] = pick.one(CONTENT_TYPES);
@@ -147,6 +154,22 @@ export function fuzzRequest(pick: Picker, limits: { bodyLimit: number; delayMax:
   if (pick.chance(0.1)) headers['x-padding'] = 'p'.repeat(pick.int(12_000));
   if (pick.chance(0.1)) headers.accept = pick.one(['*/*', 'text/html', 'application/xml', '']);
   if (pick.chance(0.1)) headers['accept-encoding'] = pick.one(['gzip', 'br', 'identity;q=0']);
+  if (pick.chance(0.4)) {
+    headers.authorization = pick.one([
+      `Bearer ${limits.faultToken}`,
+      `Bearer ${limits.faultToken}`,
+      `bearer ${limits.faultToken}`,
+      `Bearer ${limits.faultToken.slice(1)}`,
+      'Bearer',
+      'Bearer a b',
+      'Bearer ====',
+      `Basic ${Buffer.from('admin:admin').toString('base64')}`,
+      'x'.repeat(3000),
+    ]);
+  }
+  if (pick.chance(0.1)) {
+    headers['content-encoding'] = pick.one(['gzip', 'identity', 'br, gzip', 'x-unknown', '']);
+  }
   const request: FuzzRequest = { method, path: fuzzPath(pick, limits.delayMax), headers };
   if (method !== 'GET' && method !== 'HEAD' && pick.chance(0.8)) {
     const kind = pick.int(4);
@@ -187,6 +210,19 @@ const RAW_TEMPLATES: readonly ((pick: Picker) => string | Buffer)[] = [
   () => 'GET http://evil.example/ HTTP/1.1\r\nHost: evil.example\r\n\r\n',
   () => 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n',
   () => 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: x\r\n\r\n',
+  () => 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nGET / HTTP/1.1\r\n\r\n',
+  () => 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n',
+  () => 'GET / HTTP/1.1\r\nHost: x\r\nhost: x\r\n\r\n',
+  () => 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n',
+  () => 'GET / HTTP/1.1\r\nHost: x/../y\r\n\r\n',
+  () => 'GET / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n',
+  () =>
+    'PUT /faults HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+  () =>
+    'PUT /faults HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Encoding: gzip\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+  () => 'TRACE / HTTP/1.1\r\nHost: x\r\n\r\n',
+  () => 'DELETE /faults HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+  () => 'GET /status/0x1f4 HTTP/1.1\r\nHost: x\r\n\r\nGET /work?ms=1e1 HTTP/1.1\r\nHost: x\r\n\r\n',
   () => 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n',
   () =>
     Buffer.concat([
