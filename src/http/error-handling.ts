@@ -94,8 +94,29 @@ export default fp<{ allowed: AllowedMethods }>(
       return reply.code(status).send(errorBody(status, clientMessage(error), request.id));
     });
 
+    // No route for this method and path: 405 with Allow when other methods serve the path, else
+    // 404. Also reached through reply.callNotFound() from a route that matched (a missing static
+    // file under /docs, an OPTIONS for an unknown path): then the method is allowed, and it is a 404.
+    const notFound = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+      const shown = shownPath(request.url);
+      const allow = allowed.of(request.url);
+      if (allow.length > 0 && !allow.includes(request.method)) {
+        const message = `${request.method} is not allowed on ${shown}: it answers ${allow.join(', ')}`;
+        return reply
+          .code(405)
+          .header('allow', allow.join(', '))
+          .send(errorBody(405, message, request.id));
+      }
+      return reply
+        .code(404)
+        .send(errorBody(404, `No route for ${request.method} ${shown}`, request.id));
+    };
+
     // Checks every request must pass before anything else looks at it. Node's own Host check
-    // would answer without a body (server-factory.ts turns it off), and its own 417 too.
+    // would answer without a body (server-factory.ts turns it off), and its own 417 too. A
+    // request no route matches is answered here too, before its body is read: Fastify would
+    // otherwise parse it for the not-found handler, and a bad body would turn a 404 or 405 into
+    // a 400 or 415.
     app.addHook('onRequest', (request, reply, done) => {
       const problem = hostProblem(request.raw);
       if (problem !== undefined) {
@@ -107,24 +128,13 @@ export default fp<{ allowed: AllowedMethods }>(
         void reply.code(417).send(errorBody(417, message, request.id));
         return;
       }
+      if (request.is404) {
+        void notFound(request, reply);
+        return;
+      }
       done();
     });
-
-    // No route matched: 405 with Allow when the path exists for other methods, else 404.
-    app.setNotFoundHandler((request, reply) => {
-      const shown = shownPath(request.url);
-      const allow = allowed.of(request.url);
-      if (allow.length > 0) {
-        const message = `${request.method} is not allowed on ${shown}: it answers ${allow.join(', ')}`;
-        return reply
-          .code(405)
-          .header('allow', allow.join(', '))
-          .send(errorBody(405, message, request.id));
-      }
-      return reply
-        .code(404)
-        .send(errorBody(404, `No route for ${request.method} ${shown}`, request.id));
-    });
+    app.setNotFoundHandler(notFound);
   },
   { name: 'error-handling' },
 );

@@ -82,6 +82,17 @@ describe('on a listening app with FAULT_TOKEN set', () => {
       assertError(answer, 404, /^No route for /);
       assert.equal(answer.headers.allow, undefined, method);
     }
+    // A route that matched but found nothing (a missing Swagger UI file) is a 404, not a 405.
+    const missing = await send(port, { method: 'GET', path: '/docs/static/no-such-file.js' });
+    assertError(missing, 404, /^No route for GET \/docs\/static\/no-such-file\.js$/);
+  });
+
+  test('404 and 405 do not depend on the body: it is not read', async () => {
+    const bad = { headers: ['Content-Type: application/json'], body: '{"broken":' };
+    assertError(await send(port, { method: 'POST', path: '/nope', ...bad }), 404, /^No route/);
+    assertError(await send(port, { method: 'POST', path: '/', ...bad }), 405, /^POST is not/);
+    const csv = { headers: ['Content-Type: text/csv'], body: 'a,b' };
+    assertError(await send(port, { method: 'PATCH', path: '/faults', ...csv }), 405, /^PATCH/);
   });
 
   test('two Host lines, or an invalid Host, are 400 (RFC 9112 3.2); a valid Host is served', async () => {
