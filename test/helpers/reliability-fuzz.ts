@@ -171,7 +171,15 @@ export function fuzzRequest(pick: Picker, limits: FuzzLimits) {
     headers['content-encoding'] = pick.one(['gzip', 'identity', 'br, gzip', 'x-unknown', '']);
   }
   const request: FuzzRequest = { method, path: fuzzPath(pick, limits.delayMax), headers };
-  if (method !== 'GET' && method !== 'HEAD' && pick.chance(0.8)) {
+  // A share of authenticated writes to the one route that reads a body, so body parsing (bad
+  // JSON, unknown fields, oversized and coded bodies, odd media types) is reached: any other
+  // request is answered before its body is read.
+  if (pick.chance(0.15)) {
+    request.method = 'PUT';
+    request.path = '/faults';
+    headers.authorization = `Bearer ${limits.faultToken}`;
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD' && pick.chance(0.8)) {
     const kind = pick.int(4);
     if (kind === 0) request.body = pick.bytes(pick.int(2000));
     else if (kind === 1) request.body = 'x'.repeat(limits.bodyLimit + 1 + pick.int(1000));
@@ -251,6 +259,15 @@ interface Answer {
 
 const ERROR_KEYS = ['error', 'message', 'requestId', 'statusCode'];
 
+/** The path an HTTP client sends for `path`: dot segments resolved, query string dropped. */
+function sentPath(path: string): string {
+  try {
+    return new URL(path, 'http://x').pathname;
+  } catch {
+    return path.split('?', 1)[0] ?? '';
+  }
+}
+
 /**
  * Returns what is wrong with an answer, or undefined when it is acceptable: no 5xx except the
  * deliberate ones (/status/5xx, the injected error rate), and every error body in the one JSON
@@ -276,7 +293,8 @@ export function answerProblem(answer: Answer): string | undefined {
       return `${where}: answer without the security headers (no x-content-type-options: nosniff)`;
     }
     const policy = String(answer.headers['content-security-policy'] ?? '');
-    const documents = /^\/docs(\/|$)/.test(answer.path.split('?', 1)[0] ?? '');
+    // The path as sent: an HTTP client resolves dot segments (/x/../docs is /docs).
+    const documents = /^\/docs(\/|$)/.test(sentPath(answer.path));
     if (!documents && policy !== "default-src 'none'; frame-ancestors 'none'") {
       return `${where}: answer without the API content security policy: ${JSON.stringify(policy)}`;
     }
@@ -297,7 +315,7 @@ export function answerProblem(answer: Answer): string | undefined {
     // /status/5xx and the error rate on purpose; 501 for CONNECT, which an origin server does
     // not implement (RFC 9110 section 9.1).
     const deliberate =
-      /^\/status\/5\d\d$/.test(answer.path.split('?', 1)[0] ?? '') ||
+      /^\/status\/5\d\d$/.test(sentPath(answer.path)) ||
       String(body.message).startsWith('Injected fault') ||
       (answer.status === 501 && String(body.message).startsWith('CONNECT is not supported'));
     if (!deliberate) return `${where}: unexpected server error: ${answer.body.slice(0, 200)}`;
