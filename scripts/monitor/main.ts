@@ -5,6 +5,7 @@
 // the prod-only SLO alerts apply too.
 // Ports: MONITOR_SERVICE_PORT (8000), MONITOR_PROMETHEUS_PORT (9090),
 // MONITOR_ALERTMANAGER_PORT (9093), MONITOR_WEBHOOK_PORT (9095); files: MONITOR_DIR (.tmp/monitor).
+import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -82,9 +83,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once.
+  // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once. The fault
+  // switch needs a token: a fresh one per run, printed below for the drill (local use only).
+  const faultToken = randomBytes(32).toString('hex');
   const service = await startServiceProcess(SERVER_ENTRY, ports.service, {
     FAULT_INJECTION_ENABLED: 'true',
+    FAULT_TOKEN: faultToken,
     SHUTDOWN_DELAY_MS: '0',
   });
   running.service = service;
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
       `  Alertmanager  ${stack.alertmanager.url}/#/alerts`,
       `  receivers     ${stack.sink.url}/pager, /team and /heartbeat (the Watchdog, about once a minute): printed here`,
       'try a drill:',
-      `  curl -X PUT -H 'content-type: application/json' -d '{"errorRate":0.5}' ${svc}/faults`,
+      `  curl -X PUT -H 'content-type: application/json' -H 'authorization: Bearer ${faultToken}' -d '{"errorRate":0.5}' ${svc}/faults`,
       `  while true; do curl -s -o /dev/null ${svc}/; sleep 0.1; done`,
     ].join('\n'),
   );
