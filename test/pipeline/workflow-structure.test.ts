@@ -356,13 +356,22 @@ describe('pinning and injection', () => {
         /\b(curl|wget)\b/,
         `${where}: downloads go through install-release.sh`,
       );
-    const installs = runBlocks().filter(({ run }) => run.includes('install-release.sh'));
-    assert.ok(installs.length >= 5, `${installs.length} pinned installs`);
-    for (const { where, run } of installs) {
-      const [, url, sha, binary] =
-        /install-release\.sh "\$(\w+)_URL" "\$(\w+)_SHA256" (\w+)/.exec(run) ?? [];
-      assert.ok(url && sha && binary, `${where}: ${run}`);
+    const installs = runBlocks().flatMap(({ where, run, env }) =>
+      run
+        .split('\n')
+        .filter((line) => line.includes('install-release.sh'))
+        .map((line) => ({ where, line, env })),
+    );
+    assert.ok(installs.length >= 6, `${installs.length} pinned installs`);
+    for (const { where, line, env } of installs) {
+      const [, url, sha, members] =
+        /install-release\.sh "\$(\w+)_URL" "\$(\w+)_SHA256"((?: (?:\w[\w.-]*|'[\w.*/-]+'))+)$/.exec(
+          line.trim(),
+        ) ?? [];
+      assert.ok(url && sha && members, `${where}: ${line}`);
       assert.equal(url, sha, `${where}: URL and checksum of one tool`);
+      assert.match(String(env[`${sha}_SHA256`]), /^[0-9a-f]{64}$/, `${where}: ${sha}_SHA256`);
+      assert.match(String(env[`${url}_URL`]), /^https:\/\//, `${where}: ${url}_URL`);
     }
     for (const name of ['TRIVY', 'TOFU'])
       assert.match(String(ciCd.env?.[`${name}_SHA256`]), /^[0-9a-f]{64}$/);
