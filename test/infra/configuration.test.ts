@@ -542,6 +542,31 @@ describe('outputs', () => {
     assert.match(String(config.outputs.get('kubeconfig_command')?.value), /admin\.conf/);
   });
 
+  test('docs/infrastructure.md lists every output with the file that defines it', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs/infrastructure.md'), 'utf8');
+    const table = markdownTables(docs).find((candidate) => candidate.header[0] === 'Output');
+    assert.ok(table, 'docs/infrastructure.md has no outputs table (first header "Output")');
+    const unquote = (cell: string | undefined) => (cell ?? '').replace(/`/g, '');
+    const documented = new Map(table.rows.map((row) => [unquote(row.Output), row]));
+    assert.deepEqual([...documented.keys()].sort(), [...config.outputs.keys()].sort());
+    for (const [file, parsed] of config.files)
+      for (const name of Object.keys(parsed.output ?? {}))
+        assert.equal(unquote(documented.get(name)?.File), file, `output ${name}`);
+    for (const [name, body] of config.outputs)
+      if (body.sensitive === true)
+        assert.match(documented.get(name)?.['What it gives'] ?? '', /\bsensitive\b/i, name);
+    // The variables deploy.yaml reads, as the output's local builds them.
+    const variables = [
+      ...String(config.locals.github_environment_variables).matchAll(/\b([A-Z][A-Z_]+)\s*=/g),
+    ].map((match) => match[1] ?? '');
+    assert.ok(variables.length >= 5, variables.join(', '));
+    const row = documented.get('github_environment_variables')?.['What it gives'] ?? '';
+    assert.deepEqual(
+      [...row.matchAll(/`([A-Z][A-Z_]+)`/g)].map((match) => match[1]),
+      variables,
+    );
+  });
+
   test('outputs carrying the token are sensitive', () => {
     const secret = /bootstrap_token|random_password/;
     const carrying = [...config.outputs].filter(([, body]) => secret.test(text(body.value)));
