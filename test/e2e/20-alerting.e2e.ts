@@ -1,7 +1,8 @@
 // On the kind cluster: alerts are delivered. An in-cluster webhook receiver stands in for the
-// receivers' real endpoints (the Secret alertmanager-receivers points every receiver key at it);
-// the Watchdog reaches Alertmanager, and fault injection in dev makes the error-rate alert fire
-// in Prometheus and arrive at the receiver.
+// receivers' real endpoints (the Secret alertmanager-receivers points every receiver key of
+// scripts/monitor/receivers.ts at it, one path per key); the Watchdog reaches the heartbeat key
+// about once a minute (the dead man's switch) and nothing else, and fault injection in dev makes
+// the error-rate alert fire in Prometheus and arrive at the receiver.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +11,7 @@ import { clusterNodes } from './lib/cluster.js';
 import {
   ALERTS,
   APP,
+  HEARTBEAT_RECEIVER,
   MONITORING,
   SUITE_NAMESPACES,
   environmentUrls,
@@ -26,10 +28,12 @@ import { waitFor } from './lib/wait.js';
 const MINUTES = 60_000;
 const RECEIVER = { name: 'alert-receiver', port: 8080 };
 const RECEIVER_SOURCE = fileURLToPath(new URL('fixtures/alert-receiver.ts', import.meta.url));
+const ALERTMANAGER_WORKLOAD = `statefulset/${MONITORING.alertmanager.statefulSet}`;
 
 interface Received {
   path: string;
   body: string;
+  at: string;
 }
 
 /** Sets the error rate of every ready dev pod through its own /faults (the setting is per pod). */
@@ -132,22 +136,9 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
     ]);
     // A restart makes Alertmanager start with the receiver files in place (no wait for the
     // kubelet to refresh the Secret volume).
-    await kubectlOk([
-      '-n',
-      MONITORING.namespace,
-      'rollout',
-      'restart',
-      MONITORING.alertmanager.workload,
-    ]);
+    await kubectlOk(['-n', MONITORING.namespace, 'rollout', 'restart', ALERTMANAGER_WORKLOAD]);
     await kubectlOk(
-      [
-        '-n',
-        MONITORING.namespace,
-        'rollout',
-        'status',
-        MONITORING.alertmanager.workload,
-        '--timeout=180s',
-      ],
+      ['-n', MONITORING.namespace, 'rollout', 'status', ALERTMANAGER_WORKLOAD, '--timeout=180s'],
       {
         timeoutMs: 200_000,
       },
@@ -182,18 +173,16 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
         secret.metadata[field] = undefined;
       await kubectl(['create', '-f', '-'], { input: JSON.stringify(secret) });
     }
-    await kubectl([
-      '-n',
-      MONITORING.namespace,
-      'rollout',
-      'restart',
-      MONITORING.alertmanager.workload,
-    ]);
+    await kubectl(['-n', MONITORING.namespace, 'rollout', 'restart', ALERTMANAGER_WORKLOAD]);
+    await kubectl(
+      ['-n', MONITORING.namespace, 'rollout', 'status', ALERTMANAGER_WORKLOAD, '--timeout=180s'],
+      { timeoutMs: 200_000 },
+    );
     await deleteNamespace(namespace);
   });
 
   test(
-    'the always-firing Watchdog reaches Alertmanager (and its receiver, when it has one)',
+    'the Watchdog reaches the heartbeat receiver about once a minute, and no other receiver',
     { timeout: 10 * MINUTES },
     async () => {
       const active = await waitFor(
@@ -208,22 +197,41 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
         { timeoutMs: 3 * MINUTES },
       );
       console.log(`Alertmanager holds ${active} active ${ALERTS.watchdog} alert(s)`);
-      const key = receiverKeys().get(receiverOfAlert(ALERTS.watchdog) ?? '');
-      if (key === undefined) {
-        console.log(
-          `${ALERTS.watchdog} routes to a receiver without integrations: nothing to deliver`,
-        );
-        return;
-      }
-      await waitFor(
-        `${ALERTS.watchdog} delivered to /${key}`,
-        async () => {
-          const hits = (await received()).filter(
-            (r) => r.path === `/${key}` && r.body.includes(ALERTS.watchdog),
+      assert.equal(receiverOfAlert(ALERTS.watchdog), HEARTBEAT_RECEIVER);
+      const key = receiverKeys().get(HEARTBEAT_RECEIVER) ?? '';
+      // Alertmanager's webhook payload names the receiver and carries the alerts' labels.
+      const heartbeats = async () =>
+        (await received()).filter((r) => {
+          if (r.path !== `/${key}`) return false;
+          const body = JSON.parse(r.body) as {
+            receiver?: string;
+            alerts?: { labels?: Record<string, string> }[];
+          };
+          return (
+            body.receiver === HEARTBEAT_RECEIVER &&
+            (body.alerts ?? []).some((a) => a.labels?.alertname === ALERTS.watchdog)
           );
-          return { done: hits.length > 0, seen: `${hits.length} notifications` };
+        });
+      const beats = await waitFor(
+        `two ${ALERTS.watchdog} heartbeats at /${key}`,
+        async () => {
+          const found = await heartbeats();
+          return { done: found.length >= 2, value: found, seen: `${found.length} heartbeats` };
         },
-        { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
+        { timeoutMs: 6 * MINUTES, intervalMs: 5_000 },
+      );
+      const times = beats.map((b) => Date.parse(b.at));
+      const gaps = times.slice(1).map((time, i) => Math.round((time - (times[i] ?? time)) / 1000));
+      console.log(
+        `${ALERTS.watchdog} heartbeats at /${key}: ${beats.length}, ${gaps.join(' s, ')} s apart`,
+      );
+      const elsewhere = (await received()).filter(
+        (r) => r.path !== `/${key}` && r.body.includes(`"${ALERTS.watchdog}"`),
+      );
+      assert.deepEqual(
+        elsewhere.map((r) => r.path),
+        [],
+        `${ALERTS.watchdog} also reached other receivers`,
       );
     },
   );
