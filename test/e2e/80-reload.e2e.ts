@@ -1,11 +1,12 @@
 // On the kind cluster: configuration changes are applied by the config reloaders, not by
 // restarts. A rules file added to the prometheus-rules ConfigMap is loaded by the running
-// Prometheus, and a receiver added to alertmanager.yml by both running Alertmanagers: the pods
-// keep their uid and restart counts, and each one's last-successful-reload timestamp moves.
-// Both changes are taken back the same way afterwards. The kubelet refreshes a mounted ConfigMap
-// within its sync period plus its cache's lifetime (about a minute each by default,
+// Prometheus, and a receiver added to alertmanager.yml by every running Alertmanager: the pods
+// keep their uid and restart counts, and each one's last-successful-reload timestamp moves. Both
+// changes are taken back the same way. The kubelet refreshes a mounted ConfigMap within its sync
+// period plus its cache's lifetime (about a minute each by default,
 // kubernetes.io/docs/concepts/configuration/configmap/#mounted-configmaps-are-updated-automatically),
-// and the reloader then signals Prometheus or POSTs Alertmanager's /-/reload.
+// and the reloader then signals Prometheus or POSTs Alertmanager's /-/reload; both ConfigMaps
+// are changed at once so the two waits overlap.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseDocument, type YAMLSeq } from 'yaml';
@@ -33,6 +34,7 @@ const RULES = `groups:
       - record: ${RELOAD.record}
         expr: vector(1)
 `;
+const WAIT = { timeoutMs: 5 * MINUTES, intervalMs: 5_000 };
 
 /** Each pod's uid and restart counts: unchanged when the change was reloaded, not restarted. */
 async function podIdentities(names: string[]): Promise<string[]> {
@@ -51,9 +53,27 @@ async function reloadTimes(metric: string, job: string): Promise<Record<string, 
   return Object.fromEntries(samples.map((s) => [s.metric.pod ?? job, s.value]));
 }
 
-const configMapData = async (name: string): Promise<Record<string, string>> =>
-  (await kubectlJson<{ data?: Record<string, string> }>(['-n', NS, 'get', 'configmap', name]))
-    .data ?? {};
+/** Until every pod's reload timestamp is later than it was before the change. */
+async function reloadedSince(
+  metric: string,
+  job: string,
+  before: Record<string, number>,
+): Promise<Record<string, number>> {
+  return waitFor(
+    `${metric} of ${Object.keys(before).join(', ')} to move`,
+    async () => {
+      const now = await reloadTimes(metric, job);
+      const stale = Object.keys(before).filter((p) => !((now[p] ?? 0) > (before[p] ?? 0)));
+      return { done: stale.length === 0, value: now, seen: `not yet: ${stale.join(', ')}` };
+    },
+    { timeoutMs: 2 * MINUTES, intervalMs: 5_000 },
+  );
+}
+
+const moves = (before: Record<string, number>, after: Record<string, number>) =>
+  Object.keys(before)
+    .map((p) => `${p} +${((after[p] ?? 0) - (before[p] ?? 0)).toFixed(0)} s`)
+    .join(', ');
 
 const patchData = (name: string, data: Record<string, string>) =>
   kubectlOk([
@@ -68,21 +88,82 @@ const patchData = (name: string, data: Record<string, string>) =>
     JSON.stringify({ data }),
   ]);
 
+const removeRules = () =>
+  kubectl([
+    ...['-n', NS, 'patch', 'configmap', MONITORING.rulesConfigMap, '--type', 'json'],
+    ...['-p', JSON.stringify([{ op: 'remove', path: `/data/${RELOAD.ruleKey}` }])],
+  ]);
+
 describe('configuration changes are reloaded, not restarted', { timeout: 25 * MINUTES }, () => {
   const prometheus = statefulSet(MONITORING.prometheus.statefulSet);
   const alertmanager = statefulSet(MONITORING.alertmanager.statefulSet);
-  let originalAlertmanagerConfig: string | undefined;
   const forwards: Forward[] = [];
+  const alertmanagers: string[] = [];
+  let originalConfig: string | undefined;
+  let changedAt = 0;
+  const was = {
+    prometheusPods: [] as string[],
+    alertmanagerPods: [] as string[],
+    prometheusReload: {} as Record<string, number>,
+    alertmanagerReload: {} as Record<string, number>,
+  };
 
-  before(() => clusterNodes());
-  after(async () => {
-    await kubectl([
-      ...['-n', NS, 'patch', 'configmap', MONITORING.rulesConfigMap, '--type', 'json'],
-      ...['-p', JSON.stringify([{ op: 'remove', path: `/data/${RELOAD.ruleKey}` }])],
+  const rulesLoaded = async () => {
+    const file = `${rulesMountPath()}/${RELOAD.ruleKey}`;
+    return (await ruleGroups(prometheusUrl())).some(
+      (g) => g.file === file && g.rules.some((r) => r.name === RELOAD.record),
+    );
+  };
+  const receiverLoaded = async (base: string) =>
+    (await loadedConfig(base)).includes(`name: ${RELOAD.receiver}`);
+
+  before(async () => {
+    await clusterNodes();
+    for (const name of alertmanager.pods) {
+      const forward = await portForward(NS, `pod/${name}`, MONITORING.alertmanager.port);
+      forwards.push(forward);
+      alertmanagers.push(forward.url);
+    }
+    assert.equal(await rulesLoaded(), false, `${RELOAD.ruleKey} is loaded before the change`);
+    for (const base of alertmanagers)
+      assert.equal(await receiverLoaded(base), false, `${RELOAD.receiver} is loaded already`);
+    const configMap = await kubectlJson<{ data?: Record<string, string> }>([
+      ...['-n', NS, 'get', 'configmap', MONITORING.alertmanagerConfigMap],
     ]);
-    if (originalAlertmanagerConfig !== undefined)
+    const original = configMap.data?.[ALERTMANAGER_CONFIG_KEY];
+    assert.ok(original, `${MONITORING.alertmanagerConfigMap} has no ${ALERTMANAGER_CONFIG_KEY}`);
+    // The same file with one more receiver; comments and everything else stay as they are.
+    const document = parseDocument(original);
+    (document.get('receivers') as YAMLSeq).add(document.createNode({ name: RELOAD.receiver }));
+
+    was.prometheusPods = await podIdentities(prometheus.pods);
+    was.alertmanagerPods = await podIdentities(alertmanager.pods);
+    was.prometheusReload = await reloadTimes(RELOAD.prometheusMetric, SCRAPE_JOBS.prometheus);
+    // Every replica scraped (after a restart Prometheus needs a scrape or two to see them all).
+    was.alertmanagerReload = await waitFor(
+      `${RELOAD.alertmanagerMetric} of all ${alertmanager.replicas} Alertmanagers`,
+      async () => {
+        const now = await reloadTimes(RELOAD.alertmanagerMetric, SCRAPE_JOBS.alertmanager);
+        const complete = Object.keys(now).length === alertmanager.replicas;
+        return { done: complete, value: now, seen: JSON.stringify(now) };
+      },
+      { timeoutMs: 2 * MINUTES, intervalMs: 5_000 },
+    );
+    assert.equal(Object.keys(was.prometheusReload).length, 1, `no ${RELOAD.prometheusMetric}`);
+
+    changedAt = Date.now();
+    originalConfig = original;
+    await patchData(MONITORING.rulesConfigMap, { [RELOAD.ruleKey]: RULES });
+    await patchData(MONITORING.alertmanagerConfigMap, {
+      [ALERTMANAGER_CONFIG_KEY]: document.toString(),
+    });
+  });
+
+  after(async () => {
+    await removeRules();
+    if (originalConfig !== undefined)
       await patchData(MONITORING.alertmanagerConfigMap, {
-        [ALERTMANAGER_CONFIG_KEY]: originalAlertmanagerConfig,
+        [ALERTMANAGER_CONFIG_KEY]: originalConfig,
       }).catch(() => undefined);
     for (const forward of forwards) await forward.close();
   });
@@ -91,54 +172,33 @@ describe('configuration changes are reloaded, not restarted', { timeout: 25 * MI
     'a rule added to the prometheus-rules ConfigMap is loaded by the running Prometheus, and taken back',
     { timeout: 12 * MINUTES },
     async () => {
-      const base = prometheusUrl();
-      const file = `${rulesMountPath()}/${RELOAD.ruleKey}`;
-      const pods = await podIdentities(prometheus.pods);
-      const loaded = async () =>
-        (await ruleGroups(base)).some(
-          (g) => g.file === file && g.rules.some((r) => r.name === RELOAD.record),
-        );
-      assert.equal(await loaded(), false, `${file} is loaded before the test added it`);
-      const times = await reloadTimes(RELOAD.prometheusMetric, SCRAPE_JOBS.prometheus);
-      const before = Math.max(...Object.values(times));
-      assert.ok(Number.isFinite(before), `no ${RELOAD.prometheusMetric}`);
-
-      const started = Date.now();
-      await patchData(MONITORING.rulesConfigMap, { [RELOAD.ruleKey]: RULES });
       await waitFor(
-        `Prometheus to load ${file}`,
-        async () => ({ done: await loaded(), seen: 'not loaded yet' }),
-        { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
+        `Prometheus to load ${RELOAD.ruleKey}`,
+        async () => ({ done: await rulesLoaded(), seen: 'not loaded yet' }),
+        WAIT,
       );
-      const loadedAfter = (Date.now() - started) / 1000;
-      const value = (await query(base, RELOAD.record))[0]?.value;
-      const moved = await waitFor(
-        `${RELOAD.prometheusMetric} to move past ${before}`,
-        async () => {
-          const now = Math.max(
-            ...Object.values(await reloadTimes(RELOAD.prometheusMetric, SCRAPE_JOBS.prometheus)),
-          );
-          return { done: now > before, value: now, seen: String(now) };
-        },
-        { timeoutMs: 2 * MINUTES, intervalMs: 5_000 },
+      const loadedAfter = (Date.now() - changedAt) / 1000;
+      const reloaded = await reloadedSince(
+        RELOAD.prometheusMetric,
+        SCRAPE_JOBS.prometheus,
+        was.prometheusReload,
       );
-      assert.deepEqual(await podIdentities(prometheus.pods), pods, 'the pod was restarted');
+      const value = (await query(prometheusUrl(), RELOAD.record))[0]?.value;
+      assert.deepEqual(await podIdentities(prometheus.pods), was.prometheusPods, 'restarted');
       console.log(
-        `rule ${RELOAD.record} loaded ${loadedAfter.toFixed(0)} s after the ConfigMap change (value ${value ?? 'none yet'}); ${RELOAD.prometheusMetric} ${new Date(before * 1000).toISOString()} -> ${new Date(moved * 1000).toISOString()}; pod unchanged: ${pods.join('; ')}`,
+        `rule ${RELOAD.record} loaded ${loadedAfter.toFixed(0)} s after the ConfigMap change (evaluates to ${value ?? 'nothing yet'}); ${RELOAD.prometheusMetric}: ${moves(was.prometheusReload, reloaded)}; pod unchanged: ${was.prometheusPods.join('; ')}`,
       );
 
-      await kubectlOk([
-        ...['-n', NS, 'patch', 'configmap', MONITORING.rulesConfigMap, '--type', 'json'],
-        ...['-p', JSON.stringify([{ op: 'remove', path: `/data/${RELOAD.ruleKey}` }])],
-      ]);
+      const removed = await removeRules();
+      assert.equal(removed.code, 0, removed.stderr);
       await waitFor(
-        `Prometheus to drop ${file}`,
-        async () => ({ done: !(await loaded()), seen: 'still loaded' }),
-        { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
+        `Prometheus to drop ${RELOAD.ruleKey}`,
+        async () => ({ done: !(await rulesLoaded()), seen: 'still loaded' }),
+        WAIT,
       );
-      assert.deepEqual(await podIdentities(prometheus.pods), pods, 'the pod was restarted');
+      assert.deepEqual(await podIdentities(prometheus.pods), was.prometheusPods, 'restarted');
       console.log(
-        `rule ${RELOAD.record} gone again ${((Date.now() - started) / 1000).toFixed(0)} s after the first change`,
+        `rule ${RELOAD.record} gone again ${((Date.now() - changedAt) / 1000).toFixed(0)} s after the first change, pod unchanged`,
       );
     },
   );
@@ -147,76 +207,34 @@ describe('configuration changes are reloaded, not restarted', { timeout: 25 * MI
     'a receiver added to alertmanager.yml is loaded by every running Alertmanager, and taken back',
     { timeout: 12 * MINUTES },
     async () => {
-      const original = (await configMapData(MONITORING.alertmanagerConfigMap))[
-        ALERTMANAGER_CONFIG_KEY
-      ];
-      assert.ok(
-        original,
-        `ConfigMap ${MONITORING.alertmanagerConfigMap} has no ${ALERTMANAGER_CONFIG_KEY}`,
-      );
-      const document = parseDocument(original);
-      (document.get('receivers') as YAMLSeq).add(document.createNode({ name: RELOAD.receiver }));
-      const changed = document.toString();
-
-      const bases: string[] = [];
-      for (const name of alertmanager.pods) {
-        const forward = await portForward(NS, `pod/${name}`, MONITORING.alertmanager.port);
-        forwards.push(forward);
-        bases.push(forward.url);
-      }
-      const marked = async (base: string) => (await loadedConfig(base)).includes(RELOAD.receiver);
-      const pods = await podIdentities(alertmanager.pods);
-      // Every replica scraped (after a restart Prometheus needs a scrape or two to see them all).
-      const before = await waitFor(
-        `${RELOAD.alertmanagerMetric} of all ${alertmanager.replicas} Alertmanagers`,
-        async () => {
-          const now = await reloadTimes(RELOAD.alertmanagerMetric, SCRAPE_JOBS.alertmanager);
-          return {
-            done: Object.keys(now).length === alertmanager.replicas,
-            value: now,
-            seen: JSON.stringify(now),
-          };
-        },
-        { timeoutMs: 2 * MINUTES, intervalMs: 5_000 },
-      );
-
-      const started = Date.now();
-      originalAlertmanagerConfig = original;
-      await patchData(MONITORING.alertmanagerConfigMap, { [ALERTMANAGER_CONFIG_KEY]: changed });
-      for (const [i, base] of bases.entries())
+      for (const [i, base] of alertmanagers.entries())
         await waitFor(
           `${alertmanager.pods[i] ?? base} to load receiver ${RELOAD.receiver}`,
-          async () => ({ done: await marked(base), seen: 'old configuration' }),
-          { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
+          async () => ({ done: await receiverLoaded(base), seen: 'old configuration' }),
+          WAIT,
         );
-      const loadedAfter = (Date.now() - started) / 1000;
-      const after = await waitFor(
-        `${RELOAD.alertmanagerMetric} of every pod to move`,
-        async () => {
-          const now = await reloadTimes(RELOAD.alertmanagerMetric, SCRAPE_JOBS.alertmanager);
-          const stale = Object.keys(before).filter((p) => !((now[p] ?? 0) > (before[p] ?? 0)));
-          return { done: stale.length === 0, value: now, seen: `not yet: ${stale.join(', ')}` };
-        },
-        { timeoutMs: 2 * MINUTES, intervalMs: 5_000 },
+      const loadedAfter = (Date.now() - changedAt) / 1000;
+      const reloaded = await reloadedSince(
+        RELOAD.alertmanagerMetric,
+        SCRAPE_JOBS.alertmanager,
+        was.alertmanagerReload,
       );
-      assert.deepEqual(await podIdentities(alertmanager.pods), pods, 'a pod was restarted');
+      assert.deepEqual(await podIdentities(alertmanager.pods), was.alertmanagerPods, 'restarted');
       console.log(
-        `receiver ${RELOAD.receiver} loaded by ${bases.length} Alertmanagers within ${loadedAfter.toFixed(0)} s; ${RELOAD.alertmanagerMetric}: ${Object.keys(
-          before,
-        )
-          .map((p) => `${p} +${((after[p] ?? 0) - (before[p] ?? 0)).toFixed(0)} s`)
-          .join(', ')}; pods unchanged: ${pods.join('; ')}`,
+        `receiver ${RELOAD.receiver} loaded by ${alertmanagers.length} Alertmanagers within ${loadedAfter.toFixed(0)} s of the change; ${RELOAD.alertmanagerMetric}: ${moves(was.alertmanagerReload, reloaded)}; pods unchanged: ${was.alertmanagerPods.join('; ')}`,
       );
 
-      await patchData(MONITORING.alertmanagerConfigMap, { [ALERTMANAGER_CONFIG_KEY]: original });
-      for (const base of bases)
+      await patchData(MONITORING.alertmanagerConfigMap, {
+        [ALERTMANAGER_CONFIG_KEY]: originalConfig ?? '',
+      });
+      for (const base of alertmanagers)
         await waitFor(
           `${base} to drop receiver ${RELOAD.receiver}`,
-          async () => ({ done: !(await marked(base)), seen: 'still loaded' }),
-          { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
+          async () => ({ done: !(await receiverLoaded(base)), seen: 'still loaded' }),
+          WAIT,
         );
-      originalAlertmanagerConfig = undefined;
-      assert.deepEqual(await podIdentities(alertmanager.pods), pods, 'a pod was restarted');
+      originalConfig = undefined;
+      assert.deepEqual(await podIdentities(alertmanager.pods), was.alertmanagerPods, 'restarted');
     },
   );
 });
