@@ -317,17 +317,29 @@ interface PodSpecLike {
   containers?: { name: string; volumeMounts?: { name: string; mountPath: string }[] }[];
 }
 
+/** The parts of the shipped prometheus.yml the suite reads. */
+export interface PrometheusConfig {
+  rule_files?: string[];
+  scrape_configs?: {
+    job_name: string;
+    relabel_configs?: { target_label?: string; replacement?: string }[];
+  }[];
+}
+
+export function prometheusConfig(): PrometheusConfig {
+  return parse(
+    shippedConfigMap(CONFIG_MAPS.prometheus).data[PROMETHEUS_CONFIG_KEY] ?? '',
+  ) as PrometheusConfig;
+}
+
 /** Every scrape job of the shipped prometheus.yml, in its order. */
 export function scrapeJobs(): string[] {
-  const text = shippedConfigMap(CONFIG_MAPS.prometheus).data[PROMETHEUS_CONFIG_KEY] ?? '';
-  const config = parse(text) as { scrape_configs?: { job_name: string }[] };
-  return (config.scrape_configs ?? []).map((job) => job.job_name);
+  return (prometheusConfig().scrape_configs ?? []).map((job) => job.job_name);
 }
 
 /** The rule_files globs of the shipped prometheus.yml. */
 export function ruleFileGlobs(): string[] {
-  const text = shippedConfigMap(CONFIG_MAPS.prometheus).data[PROMETHEUS_CONFIG_KEY] ?? '';
-  return (parse(text) as { rule_files?: string[] }).rule_files ?? [];
+  return prometheusConfig().rule_files ?? [];
 }
 
 /** Receiver name -> Secret key holding its URL: scripts/monitor/receivers.ts, the one list. */
