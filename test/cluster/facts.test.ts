@@ -45,6 +45,7 @@ import {
   fromOtherNamespace,
   grafanaDashboards,
   grafanaDatasourceUids,
+  inhibitorsOf,
   labelPolicy,
   prometheusConfig,
   receiverKeys,
@@ -262,6 +263,11 @@ test('scrape jobs, alerts, receivers, datasource and dashboards the suite names 
   );
   assert.equal(MONITORING.receiversSecret, RECEIVER_SECRET_NAME);
   assert.equal(receiverOfAlert(ALERTS.watchdog), HEARTBEAT_RECEIVER, 'Watchdog -> heartbeat');
+  // The heartbeat check waits for these to stop firing; each must be a shipped alert.
+  const inhibitors = inhibitorsOf(ALERTS.watchdog);
+  assert.ok(inhibitors.length > 0, 'the Watchdog is inhibited while deliveries fail');
+  for (const alert of inhibitors)
+    assert.ok(rules.includes(`alert: ${alert}\n`), `no alert ${alert}`);
   const metrics = monitoredMetrics().map((m) => m.name);
   for (const name of Object.keys(CONDITIONAL_METRICS))
     assert.ok(metrics.includes(name), `${name} is no longer read`);

@@ -365,6 +365,24 @@ export function receiverOfAlert(alertname: string): string | undefined {
   return route?.receiver;
 }
 
+/**
+ * The alerts whose firing inhibits `alertname` in the shipped alertmanager.yml (inhibit_rules
+ * with a source `alertname="..."` matcher and a target matching it exactly).
+ */
+export function inhibitorsOf(alertname: string): string[] {
+  const text = Object.values(shippedConfigMap(CONFIG_MAPS.alertmanager).data)[0] ?? '';
+  const config = parse(text) as {
+    inhibit_rules?: { source_matchers?: string[]; target_matchers?: string[] }[];
+  };
+  const named = (matchers: string[] | undefined) =>
+    (matchers ?? [])
+      .map((m) => /^alertname="([^"]+)"$/.exec(m.replace(/\s/g, ''))?.[1])
+      .filter((name): name is string => name !== undefined);
+  return (config.inhibit_rules ?? [])
+    .filter((rule) => named(rule.target_matchers).includes(alertname))
+    .flatMap((rule) => named(rule.source_matchers));
+}
+
 /** Grafana's provisioned datasource uids (k8s/monitoring/grafana/datasources.yaml). */
 export function grafanaDatasourceUids(): string[] {
   const map = shippedConfigMap('grafana-datasources');
