@@ -27,6 +27,7 @@ import {
   type Question,
 } from './lib/access.js';
 import { applyObjects, kubectl, kubectlJson, kubectlOk } from './lib/kubectl.js';
+import { waitFor } from './lib/wait.js';
 
 const MINUTES = 60_000;
 const ENFORCE = `${PSA_LABEL_PREFIX}enforce`;
@@ -101,7 +102,7 @@ describe('access control on the cluster', { timeout: 10 * MINUTES }, () => {
             namespace: env,
           })),
           { verb: 'patch', resource: `namespaces/${env}` },
-          { verb: 'create', resource: 'pods/exec', namespace: env },
+          { verb: 'create', resource: 'pods', subresource: 'exec', namespace: env },
           { verb: 'delete', resource: 'deployments.apps', namespace: env },
           { verb: 'patch', resource: 'deployments.apps', namespace: other },
         ];
@@ -162,8 +163,19 @@ describe('access control on the cluster', { timeout: 10 * MINUTES }, () => {
         },
       ]);
       const env: Environment = 'dev';
-      // RBAC answers the moment the binding exists; an ordinary label passes, so the refusal
-      // below is the policy's and not RBAC's.
+      // The authorizer sees a new binding once its cache has it; an ordinary label then passes,
+      // so the refusal below is the policy's and not RBAC's.
+      await waitFor(
+        `RBAC to let ${NAMESPACE_EDITOR} patch namespaces`,
+        async () => {
+          const may = await canI(NAMESPACE_EDITOR, {
+            verb: 'patch',
+            resource: `namespaces/${env}`,
+          });
+          return { done: may, seen: may ? 'yes' : 'no' };
+        },
+        { timeoutMs: MINUTES, intervalMs: 1_000 },
+      );
       const plain = await relabel(env, 'e2e-check=1', NAMESPACE_EDITOR);
       assert.equal(plain.code, 0, `an ordinary label was refused: ${plain.stderr}`);
       const result = await relabel(env, `${ENFORCE}=privileged`, NAMESPACE_EDITOR);
