@@ -158,7 +158,8 @@ describe('Alertmanager, as the persistence and reload checks read it', () => {
       const id = await createSilence(first.url, { alertname: 'E2ePersistenceCheck' }, 'check', 60);
       assert.equal((await getSilence(first.url, id))?.state, 'active');
       assert.equal(await getSilence(first.url, '00000000-0000-0000-0000-000000000000'), undefined);
-      // SIGTERM: Alertmanager writes its silences snapshot on the way out.
+      // SIGTERM: Alertmanager writes its silences snapshot on the way out (silence/silence.go,
+      // Maintenance's final run when its stop channel closes) and reads it back at start.
       await first.stop();
       const second = await startAlertmanager(options);
       running.push(second);

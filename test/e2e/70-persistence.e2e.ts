@@ -1,9 +1,11 @@
 // On the kind cluster: the monitoring state lives on the StatefulSets' volumes, not in the pods.
 // Prometheus answers a query about the time before its pod was deleted exactly as it did before
 // (its TSDB, WAL included, is on the claim), and a silence created in Alertmanager is still
-// there after every Alertmanager pod was stopped and started again. Both replicas are stopped
-// together (the StatefulSet scaled to 0 and back): with one left running, gossip alone would hand
-// the silence back and say nothing about the volumes.
+// there after every Alertmanager pod was stopped and started again (Alertmanager writes its
+// silences to the volume when it stops and reads them when it starts: prometheus/alertmanager
+// silence/silence.go, Maintenance and New). Both replicas are stopped together (the StatefulSet
+// scaled to 0 and back): with one left running, gossip alone would hand the silence back and say
+// nothing about the volumes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSilence, expireSilence, getSilence } from './lib/alertmanager.js';

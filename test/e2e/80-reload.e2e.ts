@@ -3,8 +3,8 @@
 // Prometheus, and a receiver added to alertmanager.yml by every running Alertmanager: the pods
 // keep their uid and restart counts, and each one's last-successful-reload timestamp moves. Both
 // changes are taken back the same way. The kubelet refreshes a mounted ConfigMap within its sync
-// period plus its cache's lifetime (about a minute each by default,
-// kubernetes.io/docs/concepts/configuration/configmap/#mounted-configmaps-are-updated-automatically),
+// period (one minute by default) plus its ConfigMap cache's propagation delay
+// (kubernetes.io/docs/concepts/configuration/configmap/#mounted-configmaps-are-updated-automatically),
 // and the reloader then signals Prometheus or POSTs Alertmanager's /-/reload; both ConfigMaps
 // are changed at once so the two waits overlap.
 import assert from 'node:assert/strict';
