@@ -29,7 +29,10 @@ export interface Question {
 export const describeQuestion = (q: Question): string =>
   `${q.verb} ${q.resource}${q.subresource ? `/${q.subresource}` : ''}${q.namespace ? ` in ${q.namespace}` : ''}`;
 
-/** `kubectl auth can-i` as `user`: exit 0 and "yes" when allowed, exit 1 and "no" when not. */
+/**
+ * `kubectl auth can-i` as `user`: "yes" and exit 0 when allowed, "no" and exit 1 when not
+ * (kubectl pkg/cmd/auth/cani.go); anything else is an error, not an answer.
+ */
 export async function canI(user: string, question: Question): Promise<boolean> {
   const result = await kubectl([
     'auth',
