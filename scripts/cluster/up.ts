@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, must, run } from './exec.js';
 import { APP } from '../deploy/render.js';
+import { ClusterError, must, run } from './exec.js';
 import { buildAndPush } from './image.js';
 import {
   CLUSTER_NAME,
