@@ -30,6 +30,7 @@ import {
   AUTOSCALED,
   CONDITIONAL_METRICS,
   ENVIRONMENTS,
+  FAULT_TOKEN_VARIABLE,
   HEARTBEAT_RECEIVER,
   KIND_UNSERVED_JOBS,
   MONITORING,
@@ -41,6 +42,7 @@ import {
   TARGET_COUNTS,
   autoscaling,
   deployerUser,
+  faultTokenSecret,
   fromAppPod,
   fromOtherNamespace,
   grafanaDashboards,
@@ -236,6 +238,17 @@ test('the environments have the roles the suite gives them: faults in dev, HPA i
       .map((o) => (o.data as Record<string, string> | undefined)?.[name])
       .find((value) => value !== undefined);
   assert.equal(setting(ALERTS.faultEnvironment, 'FAULT_INJECTION_ENABLED'), 'true');
+  // Where the fault switch is behind a token, the alerting check must know its Secret.
+  const tokenSecret = faultTokenSecret();
+  const tokenRead = JSON.stringify(
+    objects.find(
+      (o) =>
+        o.kind === 'Deployment' &&
+        o.metadata.name === APP.deployment &&
+        o.metadata.namespace === ALERTS.faultEnvironment,
+    ),
+  ).includes(`"name":"${FAULT_TOKEN_VARIABLE}"`);
+  assert.equal(tokenSecret !== undefined, tokenRead, `${FAULT_TOKEN_VARIABLE} comes from a Secret`);
   assert.equal(setting(ROLLBACK_ENVIRONMENT, 'FAULT_INJECTION_ENABLED'), 'false');
   assert.ok(
     objects.some(

@@ -4,6 +4,7 @@
 // about once a minute (the dead man's switch) and nothing else, and fault injection in dev makes
 // the error-rate alert fire in Prometheus and arrive at the receiver.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +12,12 @@ import { clusterNodes } from './lib/cluster.js';
 import {
   ALERTS,
   APP,
+  FAULT_TOKEN_VARIABLE,
   HEARTBEAT_RECEIVER,
   MONITORING,
   SUITE_NAMESPACES,
   environmentUrls,
+  faultTokenSecret,
   inhibitorsOf,
   prometheusUrl,
   receiverKeys,
@@ -37,9 +40,13 @@ interface Received {
   at: string;
 }
 
-/** Sets the error rate of every ready dev pod through its own /faults (the setting is per pod). */
+/**
+ * Sets the error rate of every ready dev pod through its own /faults (the setting is per pod).
+ * The token, where the pods have one, is read from the container's own environment inside the
+ * pod, so it never appears on a command line or in this log.
+ */
 async function setErrorRate(namespace: string, errorRate: number): Promise<string[]> {
-  const script = `fetch('http://127.0.0.1:${APP.port}/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: process.argv[1] }).then(async (r) => { console.log(r.status + ' ' + await r.text()); if (!r.ok) process.exit(1); })`;
+  const script = `const token = process.env.${FAULT_TOKEN_VARIABLE}; fetch('http://127.0.0.1:${APP.port}/faults', { method: 'PUT', headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: process.argv[1] }).then(async (r) => { console.log(r.status + ' ' + await r.text()); if (!r.ok) process.exit(1); })`;
   const answers: string[] = [];
   for (const pod of (await pods(namespace, APP.selector)).filter(isReady)) {
     const out = await kubectlOk([
@@ -49,6 +56,46 @@ async function setErrorRate(namespace: string, errorRate: number): Promise<strin
     answers.push(`${pod.metadata.name}: ${out.trim()}`);
   }
   return answers;
+}
+
+/** A rollout restart of hello-api in `env`, waited for: env from a Secret is read at start. */
+async function restartApp(env: string): Promise<void> {
+  await kubectlOk(['-n', env, 'rollout', 'restart', `deployment/${APP.deployment}`]);
+  await kubectlOk(
+    ['-n', env, 'rollout', 'status', `deployment/${APP.deployment}`, '--timeout=300s'],
+    { timeoutMs: 320_000 },
+  );
+}
+
+/** The fault token Secret this run created (and removes afterwards), if it had to. */
+let createdTokenSecret: string | undefined;
+
+/**
+ * Where the fault environment reads a fault token from a Secret that does not exist, creates it
+ * with a random token (on standard input; never printed) and restarts the pods to read it.
+ */
+async function ensureFaultToken(): Promise<void> {
+  const secret = faultTokenSecret();
+  if (secret === undefined) return;
+  const env = ALERTS.faultEnvironment;
+  if ((await kubectl(['-n', env, 'get', 'secret', secret.name])).code === 0) {
+    console.log(`fault token: ${env}/${secret.name} exists, used as it is`);
+    return;
+  }
+  await kubectlOk(['create', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secret.name, namespace: env },
+      type: 'Opaque',
+      stringData: { [secret.key]: randomBytes(32).toString('hex') },
+    }),
+  });
+  createdTokenSecret = secret.name;
+  await restartApp(env);
+  console.log(
+    `fault token: created ${env}/${secret.name} for this run, ${env} restarted to read it`,
+  );
 }
 
 describe('alert delivery on the cluster', { timeout: 45 * MINUTES }, () => {
@@ -65,6 +112,7 @@ describe('alert delivery on the cluster', { timeout: 45 * MINUTES }, () => {
 
   before(async () => {
     await clusterNodes();
+    await ensureFaultToken();
     await createNamespace(namespace);
     const labels = { 'app.kubernetes.io/name': RECEIVER.name };
     await applyObjects([
@@ -157,6 +205,11 @@ describe('alert delivery on the cluster', { timeout: 45 * MINUTES }, () => {
     await setErrorRate(ALERTS.faultEnvironment, 0).catch((error: unknown) => {
       console.log(`could not reset the error rate in ${ALERTS.faultEnvironment}: ${String(error)}`);
     });
+    if (createdTokenSecret !== undefined) {
+      const env = ALERTS.faultEnvironment;
+      await kubectl(['-n', env, 'delete', 'secret', createdTokenSecret, '--ignore-not-found']);
+      await restartApp(env).catch(() => undefined);
+    }
     await alertmanager?.close();
     await receiver?.close();
     // Back to the Secret as it was: none (cluster-up creates none) or the operator's own.

@@ -435,6 +435,39 @@ export function labelPolicy(kubectl = 'kubectl'): { name: string; adminGroups: s
   return { name: policy.metadata.name, adminGroups: groups };
 }
 
+/** The variable that, when set, makes PUT /faults require `Authorization: Bearer <it>`. */
+export const FAULT_TOKEN_VARIABLE = 'FAULT_TOKEN';
+
+/**
+ * The Secret and key the fault environment's hello-api container reads FAULT_TOKEN from, or
+ * undefined when its overlay gives it none (then PUT /faults needs no token). Without the
+ * Secret the pods start and serve the fault settings read-only, so the alerting check creates
+ * it for its run (docs/kubernetes.md, "The fault token").
+ */
+export function faultTokenSecret(kubectl = 'kubectl'): { name: string; key: string } | undefined {
+  const deployment = find(
+    tree(overlayDir(ALERTS.faultEnvironment), kubectl),
+    'Deployment',
+    APP.deployment,
+  );
+  const pod = (
+    deployment.spec as {
+      template: {
+        spec: {
+          containers: {
+            name: string;
+            env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+          }[];
+        };
+      };
+    }
+  ).template.spec;
+  const ref = pod.containers
+    .find((c) => c.name === APP.container)
+    ?.env?.find((variable) => variable.name === FAULT_TOKEN_VARIABLE)?.valueFrom?.secretKeyRef;
+  return ref === undefined ? undefined : { name: ref.name, key: ref.key };
+}
+
 /** The size the deploy scales a fresh Deployment of `env` to, if its overlay names one. */
 export function initialReplicas(env: Environment, kubectl = 'kubectl'): number | undefined {
   const deployment = find(
