@@ -36,6 +36,7 @@ export const faultRoutes: FastifyPluginCallbackTypebox<FaultRouteOptions> = (
   app.get(
     '/status/:code',
     {
+      config: { clientChosenStatus: true },
       schema: {
         tags: ['faults'],
         summary: 'Answer with the given HTTP status code',
