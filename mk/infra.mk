@@ -38,5 +38,5 @@ infra-validate: infra-check-tool ## validate + tofu test with mock providers (do
 	$(TOFU) -chdir=$(INFRA_DIR) validate
 	$(TOFU) -chdir=$(INFRA_DIR) test
 
-test-infra: ## Offline infrastructure checks: fmt, HCL structure, validations, shellcheck, bootstrap scripts
+test-infra: ## Offline infrastructure checks: fmt, HCL structure, provider schemas, validations, shellcheck, bootstrap scripts, metadata rule in netns
 	npx tsx scripts/run-tests.ts test/infra

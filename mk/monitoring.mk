@@ -4,5 +4,5 @@
 monitor: build ## Run hello-api + Prometheus + Alertmanager locally with the shipped rules (Ctrl-C stops)
 	npx tsx scripts/monitor/main.ts
 
-test-monitoring: build ## Run the monitoring tests (promtool, amtool, manifests, live stack)
+test-monitoring: build ## Run the monitoring tests (promtool, amtool, manifests, reload, dead man's switch, live stack)
 	npx tsx scripts/run-tests.ts test/monitoring

@@ -1,6 +1,7 @@
-# What each node runs at boot: the tested scripts in scripts/ and the cluster add-ons from
-# k8s/cluster/, wrapped by scripts/startup.sh.tftpl with the node's settings, plus the kubeadm
-# bootstrap token the workers join with.
+# What each node runs at boot: the tested scripts in scripts/, and on the control plane the cluster
+# add-ons from k8s/cluster/ and the deploy identities from k8s/access/, wrapped by
+# scripts/startup.sh.tftpl with the node's settings, plus the kubeadm bootstrap token the workers
+# join with.
 
 # kubeadm's token format [a-z0-9]{6}.[a-z0-9]{16}. Generated once and kept in state, so
 # re-applying never changes it; the secret half is a random_password so it stays out of plan
@@ -22,6 +23,7 @@ locals {
 
   scripts_dir = "${path.module}/scripts"
   addons_dir  = "${path.module}/../k8s/cluster"
+  access_dir  = "${path.module}/../k8s/access"
 
   # Carried base64-encoded: the template must not reinterpret a single character of them.
   script_files = {
@@ -29,6 +31,9 @@ locals {
   }
   addon_files = {
     for file in fileset(local.addons_dir, "**") : "addons/${file}" => filebase64("${local.addons_dir}/${file}")
+  }
+  access_files = {
+    for file in fileset(local.access_dir, "**") : "access/${file}" => filebase64("${local.access_dir}/${file}")
   }
 
   # Settings read by scripts/control-plane.sh (each one is checked there).
@@ -39,9 +44,15 @@ locals {
     KUBERNETES_MINOR       = var.kubernetes_minor
     POD_CIDR               = local.pod_cidr
     SERVICE_CIDR           = local.service_cidr
-    FLANNEL_VERSION        = var.flannel_version
+    CANAL_VERSION          = local.canal.version
+    CANAL_MANIFEST_SHA256  = local.canal.manifest_sha256
     BOOTSTRAP_TOKEN        = local.bootstrap_token
     BOOTSTRAP_TOKEN_TTL    = var.bootstrap_token_ttl
+    GITHUB_REPOSITORY      = var.github_repository
+    GITHUB_REPOSITORY_ID   = var.github_repository_id
+    OIDC_ISSUER_URL        = local.github_oidc.issuer
+    OIDC_AUDIENCE          = local.github_oidc.audience
+    OIDC_USERNAME_PREFIX   = local.github_oidc.username_prefix
   }
 
   # Settings read by scripts/worker.sh, per worker.
@@ -61,7 +72,7 @@ locals {
 
   control_plane_startup_script = templatefile("${local.scripts_dir}/startup.sh.tftpl", {
     role        = "control-plane"
-    files       = merge(local.script_files, local.addon_files)
+    files       = merge(local.script_files, local.addon_files, local.access_files)
     environment = local.control_plane_environment
   })
 

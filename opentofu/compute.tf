@@ -65,8 +65,14 @@ resource "google_compute_instance" "control_plane" {
   }
 
   lifecycle {
-    # A new image in the family must not replace a running node (and with it the cluster).
-    ignore_changes = [boot_disk[0].initialize_params[0].image]
+    # The provider replaces an instance when any of these changes (ForceNew in google 6.49.3's
+    # compute_instance schema): a new image in the family, or a new disk size or type, must not
+    # replace a running node (and with the control plane, the cluster). They apply to new nodes.
+    ignore_changes = [
+      boot_disk[0].initialize_params[0].image,
+      boot_disk[0].initialize_params[0].size,
+      boot_disk[0].initialize_params[0].type,
+    ]
 
     precondition {
       condition     = length(local.control_plane_startup_script) < local.metadata_value_limit
@@ -120,7 +126,11 @@ resource "google_compute_instance" "worker" {
   }
 
   lifecycle {
-    ignore_changes = [boot_disk[0].initialize_params[0].image]
+    ignore_changes = [
+      boot_disk[0].initialize_params[0].image,
+      boot_disk[0].initialize_params[0].size,
+      boot_disk[0].initialize_params[0].type,
+    ]
   }
 
   # Not needed for correctness (workers wait for the API server), but it keeps the join within

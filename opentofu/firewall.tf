@@ -32,9 +32,14 @@ resource "google_compute_firewall" "node_to_kubelet" {
   }
 }
 
+# Canal needs this one port and nothing more: its networking is Flannel's VXLAN (canal.yaml sets no
+# port, so Flannel uses the Linux kernel's default 8472, flannel-io/flannel
+# Documentation/backends.md; Calico's requirements table says 4789, which is Flannel's Windows
+# port). Calico's own ports do not apply: no BGP (TCP 179) or IP-in-IP (it does not route), Typha
+# is disabled in canal.yaml (TCP 5473), and Felix's health port listens on localhost.
 resource "google_compute_firewall" "node_flannel_vxlan" {
   name        = "${var.name_prefix}-node-flannel-vxlan"
-  description = "Flannel's VXLAN overlay: all pod-to-pod traffic between nodes."
+  description = "Canal's Flannel VXLAN overlay (Linux kernel default port 8472): all pod-to-pod traffic between nodes."
   network     = google_compute_network.cluster.name
   direction   = "INGRESS"
   source_tags = [local.tags.node]

@@ -32,4 +32,11 @@ resource "google_compute_instance_iam_member" "workers_read_ca_hash" {
   instance_name = google_compute_instance.control_plane.name
   role          = google_project_iam_custom_role.guest_attributes_reader.id
   member        = "serviceAccount:${google_service_account.node.email}"
+
+  lifecycle {
+    # An instance's IAM policy is deleted with the instance, but a replacement keeps the same
+    # name, so nothing in this binding's arguments changes and it would not be created again:
+    # the workers would wait for the CA hash forever. instance_id is new for every instance.
+    replace_triggered_by = [google_compute_instance.control_plane.instance_id]
+  }
 }

@@ -3,7 +3,7 @@
 
 variable "project_id" {
   type        = string
-  description = "GCP project ID that holds the cluster."
+  description = "GCP project ID that holds the cluster. Changing it replaces every node (and the whole cluster)."
 
   validation {
     condition     = can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]$", var.project_id))
@@ -13,7 +13,7 @@ variable "project_id" {
 
 variable "region" {
   type        = string
-  description = "GCP region of the network and the nodes."
+  description = "GCP region of the network and the nodes. Changing it replaces every node (and the whole cluster)."
   default     = "us-central1"
 
   validation {
@@ -24,7 +24,7 @@ variable "region" {
 
 variable "zone" {
   type        = string
-  description = "GCP zone of the three nodes; must be in region."
+  description = "GCP zone of the three nodes; must be in region. Changing it replaces every node (and the whole cluster)."
   default     = "us-central1-a"
 
   validation {
@@ -35,7 +35,7 @@ variable "zone" {
 
 variable "name_prefix" {
   type        = string
-  description = "Prefix of every resource name (network, firewall rules, instances, service account)."
+  description = "Prefix of every resource name (network, firewall rules, instances, service account). Changing it replaces every node (and the whole cluster)."
   default     = "hello-k8s"
 
   validation {
@@ -46,7 +46,7 @@ variable "name_prefix" {
 
 variable "subnet_cidr" {
   type        = string
-  description = "Primary range of the nodes' subnet. The nodes take fixed addresses from its 4th host on (10.160.0.3 control plane, 10.160.0.4+ workers)."
+  description = "Primary range of the nodes' subnet. The nodes take fixed addresses from its 4th host on (10.160.0.3 control plane, 10.160.0.4+ workers). Changing it replaces every node (and the whole cluster)."
   default     = "10.160.0.0/20"
 
   validation {
@@ -68,7 +68,7 @@ variable "worker_count" {
 
 variable "machine_type" {
   type        = string
-  description = "Machine type of every node. kubeadm needs at least 2 vCPUs and 2 GB on the control plane; e2-medium has 2 vCPUs and 4 GB."
+  description = "Machine type of every node. kubeadm needs at least 2 vCPUs and 2 GB on the control plane; e2-medium has 2 vCPUs and 4 GB. Changing it stops and restarts each node in place (allow_stopping_for_update); no node is replaced."
   default     = "e2-medium"
 
   validation {
@@ -79,7 +79,7 @@ variable "machine_type" {
 
 variable "image" {
   type        = string
-  description = "Boot image (project/family or project/image). The bootstrap scripts use apt, so it must be Debian or Ubuntu."
+  description = "Boot image (project/family or project/image). The bootstrap scripts use apt, so it must be Debian or Ubuntu. Applies to nodes created from now on only (ignore_changes): running nodes keep their disk."
   default     = "debian-cloud/debian-12"
 
   validation {
@@ -90,7 +90,7 @@ variable "image" {
 
 variable "boot_disk_size_gb" {
   type        = number
-  description = "Boot disk size of every node in GB (container images live there)."
+  description = "Boot disk size of every node in GB (container images live there). Applies to nodes created from now on only (ignore_changes; the provider would replace the node): grow a running node's disk as docs/infrastructure.md describes."
   default     = 30
 
   validation {
@@ -101,7 +101,7 @@ variable "boot_disk_size_gb" {
 
 variable "boot_disk_type" {
   type        = string
-  description = "Boot disk type of every node."
+  description = "Boot disk type of every node. Applies to nodes created from now on only (ignore_changes; the provider would replace the node)."
   default     = "pd-balanced"
 
   validation {
@@ -112,23 +112,33 @@ variable "boot_disk_type" {
 
 variable "kubernetes_minor" {
   type        = string
-  description = "Kubernetes minor version; selects the pkgs.k8s.io repository, and the packages are held at it. Changing it later does not upgrade a running cluster (that is kubeadm upgrade, see docs/infrastructure.md)."
+  description = "Kubernetes minor version; selects the pkgs.k8s.io repository, and the packages are held at it. 1.30 and 1.31 are supported: the API server's structured authentication configuration (the deploy job's OIDC login) is beta from 1.30 (alpha, off by default, in 1.29), and the pinned Canal release is tested up to 1.32. Changing it later only updates the startup script (in place); it does not upgrade a running cluster (that is kubeadm upgrade, see docs/infrastructure.md)."
   default     = "1.30"
 
   validation {
-    condition     = contains(["1.29", "1.30", "1.31"], var.kubernetes_minor)
-    error_message = "kubernetes_minor: must be one of 1.29, 1.30, 1.31 (the minors these bootstrap scripts are written for)."
+    condition     = contains(["1.30", "1.31"], var.kubernetes_minor)
+    error_message = "kubernetes_minor: must be one of 1.30, 1.31 (the minors these bootstrap scripts support)."
   }
 }
 
-variable "flannel_version" {
+variable "github_repository" {
   type        = string
-  description = "Flannel release applied by the control plane, pinned (never latest)."
-  default     = "v0.26.7"
+  description = "The GitHub repository that deploys to this cluster, as OWNER/REPO. The API server accepts GitHub Actions OIDC tokens of this repository only, and k8s/access binds its environments dev, stage and prod. Changing it updates the control plane's startup script in place; it takes effect at the next boot or bootstrap run."
 
   validation {
-    condition     = can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+$", var.flannel_version))
-    error_message = "flannel_version: must be a release tag such as v0.26.7 (never latest)."
+    condition     = can(regex("^[A-Za-z0-9]([A-Za-z0-9]|-[A-Za-z0-9]){0,38}/[A-Za-z0-9._-]{1,100}$", var.github_repository)) && !contains([".", ".."], try(split("/", var.github_repository)[1], ""))
+    error_message = "github_repository: must be OWNER/REPO as GitHub allows it: an owner of 1-39 letters, digits and single inner hyphens, a repository name of letters, digits, '.', '_' and '-' (not . or ..)."
+  }
+}
+
+variable "github_repository_id" {
+  type        = string
+  description = "Optional numeric ID of github_repository (gh api repos/OWNER/REPO --jq .id). When set, the API server also requires it in the token's repository_id claim, so a deleted repository's name taken over by someone else cannot deploy. Empty: the name alone is checked."
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([0-9]+)?$", var.github_repository_id))
+    error_message = "github_repository_id: must be empty or the repository's numeric ID, such as 123456789."
   }
 }
 

@@ -4,6 +4,8 @@
 // more check). Every test gets TEST_TIMEOUT_MS unless it declares its own `timeout`, so a hung
 // test fails with its name instead of holding the run.
 // Usage: tsx scripts/run-tests.ts [path-filter ...]   e.g. tsx scripts/run-tests.ts test/k8s
+//        tsx scripts/run-tests.ts --e2e test/e2e   the cluster suite (*.e2e.ts, one file at a time,
+//        no coverage): `make e2e`; `make test` never picks those files up.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,9 +16,12 @@ const C8 = join(ROOT, 'node_modules', '.bin', 'c8');
 /** Longer than any test needs on a loaded 2-core machine; slower tests declare their own. */
 const TEST_TIMEOUT_MS = 120_000;
 
+const E2E = process.argv.includes('--e2e');
+const SUFFIX = E2E ? '.e2e.ts' : '.test.ts';
+
 function findTests(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.test.ts'))
+    .filter((name) => name.endsWith(SUFFIX))
     .map((name) => relative(ROOT, join(dir, name)))
     .sort();
 }
@@ -50,7 +55,7 @@ function exec(
   });
 }
 
-const filters = process.argv.slice(2);
+const filters = process.argv.slice(2).filter((arg) => arg !== '--e2e');
 const files = findTests(join(ROOT, 'test')).filter(
   (file) => filters.length === 0 || filters.some((filter) => file.startsWith(filter)),
 );
@@ -60,7 +65,7 @@ if (files.length === 0) {
 }
 
 // Coverage only means something when the whole suite ran: a filtered run skips c8 altogether.
-const whole = filters.length === 0;
+const whole = filters.length === 0 && !E2E;
 const nodeTest = [
   process.execPath,
   '--import',
@@ -68,6 +73,8 @@ const nodeTest = [
   '--test',
   `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=spec',
+  // The e2e files share one cluster and disturb it (drains, rollouts): one after another.
+  ...(E2E ? ['--test-concurrency=1'] : []),
   ...files,
 ];
 let output = '';

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { FaultSettings } from './faults/fault-settings.js';
+import { AllowedMethods } from './http/allowed-methods.js';
 import errorHandlingPlugin, { frameworkErrorHandler } from './http/error-handling.js';
 import { requestIdFor } from './http/request-id.js';
 import { serverFactoryFor } from './http/server-factory.js';
@@ -16,10 +17,11 @@ import { lazyChildLoggerFactory } from './logging/lazy-request-logger.js';
 import { createLogger } from './logging/logger.js';
 import accessLogPlugin from './plugins/access-log.js';
 import docsPlugin from './plugins/docs.js';
+import contentEncodingPlugin from './plugins/content-encoding.js';
 import faultInjectionPlugin from './plugins/fault-injection.js';
-import finiteNumbersPlugin from './plugins/finite-numbers.js';
 import lifecyclePlugin from './plugins/lifecycle.js';
 import metricsPlugin from './plugins/metrics.js';
+import plainNumbersPlugin from './plugins/plain-numbers.js';
 import securityPlugin from './plugins/security.js';
 import { faultRoutes } from './routes/faults.js';
 import { healthRoutes } from './routes/health.js';
@@ -63,14 +65,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // Filled once per request by http/route-kind.ts, read by the access log and the metrics.
   app.decorateRequest('routeInfoCache', null);
+  // Before any route is added: it records every route's methods, for Allow.
+  const allowed = new AllowedMethods(app as unknown as FastifyInstance);
 
   // The request id and security headers first: their onRequest hooks then run before the error
   // handling's Host check, so its early 400 carries them like every other answer.
   await app.register(accessLogPlugin);
-  await app.register(securityPlugin, { config });
-  await app.register(errorHandlingPlugin);
+  await app.register(securityPlugin, { config, allowed });
+  await app.register(errorHandlingPlugin, { allowed });
   await app.register(lifecyclePlugin, { lifecycle, eventLoop });
-  await app.register(finiteNumbersPlugin);
+  await app.register(plainNumbersPlugin);
+  await app.register(contentEncodingPlugin);
   // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin, { config });

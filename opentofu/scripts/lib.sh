@@ -70,8 +70,9 @@ wait_until() {
   die "${what}: not ready after ${attempts} attempts ${POLL_INTERVAL_SECONDS}s apart"
 }
 
-# write_if_changed PATH MODE < content: replaces PATH only when the content differs.
-# Exit status 0 = written (callers restart what reads it), 1 = already up to date.
+# write_if_changed PATH MODE < content: replaces PATH only when the content differs, by renaming
+# a finished file over it, so a reader (the API server reloading its configuration) never sees
+# half a file. Exit status 0 = written (callers restart what reads it), 1 = already up to date.
 write_if_changed() {
   local path=$1 mode=$2 tmp
   tmp=$(mktemp)
@@ -81,7 +82,8 @@ write_if_changed() {
     return 1
   fi
   mkdir -p "$(dirname "${path}")" || die "cannot create the directory of ${path}"
-  install -m "${mode}" "${tmp}" "${path}" || die "cannot write ${path}"
+  install -m "${mode}" "${tmp}" "${path}.new" || die "cannot write ${path}"
+  mv -f "${path}.new" "${path}" || die "cannot write ${path}"
   rm -f "${tmp}"
   log "wrote ${path}"
   return 0
@@ -93,6 +95,11 @@ metadata_put() {
     "${METADATA_URL}/instance/guest-attributes/$1"
 }
 
+# metadata_get KEY: this instance's guest attribute KEY, as the metadata server holds it.
+metadata_get() {
+  curl -fsS --retry 3 -H 'Metadata-Flavor: Google' "${METADATA_URL}/instance/guest-attributes/$1"
+}
+
 # Patterns shared by the role scripts' configuration checks.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 IPV4_PATTERN='^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$'
@@ -100,3 +107,7 @@ IPV4_PATTERN='^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?
 NODE_NAME_PATTERN='^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$'
 # shellcheck disable=SC2034
 TOKEN_PATTERN='^[a-z0-9]{6}\.[a-z0-9]{16}$'
+# GitHub's rules: an owner is 1-39 letters, digits or single hyphens (no leading or trailing
+# hyphen); a repository name is letters, digits, '.', '_' and '-' (and not . or ..).
+# shellcheck disable=SC2034
+GITHUB_REPOSITORY_PATTERN='^[A-Za-z0-9]([A-Za-z0-9]|-[A-Za-z0-9]){0,38}/[A-Za-z0-9._-]{1,100}$'

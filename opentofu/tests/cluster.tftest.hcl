@@ -7,10 +7,11 @@ mock_provider "google" {}
 mock_provider "random" {}
 
 variables {
-  project_id    = "hello-test-project"
-  admin_cidrs   = ["203.0.113.10/32"]
-  ssh_cidrs     = ["35.235.240.0/20"]
-  service_cidrs = ["203.0.113.0/24"]
+  project_id        = "hello-test-project"
+  github_repository = "octo-org/hello-api"
+  admin_cidrs       = ["203.0.113.10/32"]
+  ssh_cidrs         = ["35.235.240.0/20"]
+  service_cidrs     = ["203.0.113.0/24"]
 }
 
 run "three_nodes_on_the_documented_addresses" {
@@ -146,10 +147,20 @@ run "unsupported_kubernetes_minor_is_refused" {
   command = plan
 
   variables {
-    kubernetes_minor = "1.27"
+    kubernetes_minor = "1.29"
   }
 
   expect_failures = [var.kubernetes_minor]
+}
+
+run "a_repository_that_github_would_not_allow_is_refused" {
+  command = plan
+
+  variables {
+    github_repository = "octo-org/hello-api/extra"
+  }
+
+  expect_failures = [var.github_repository]
 }
 
 run "zone_outside_the_region_is_refused" {

@@ -1,36 +1,51 @@
 #!/usr/bin/env bash
-# Connects a CI runner to the cluster with short-lived credentials only:
-#   - network: IAP TCP tunnels (gcloud, authenticated by Workload Identity Federation, ~1 h token)
-#     to the control plane's API server (6443) and to the environment's NodePort on a node, so
-#     neither needs to be reachable from the internet;
-#   - Kubernetes: the environment's namespace-scoped deploy ServiceAccount token (see docs/ci-cd.md).
-# Writes a kubeconfig to $KUBECONFIG_PATH (mode 600) and leaves the tunnels running in the
-# background, their PIDs in $KUBECONFIG_PATH.pids. Secrets arrive in environment variables, never
-# on a command line, and are never printed.
+# Connects a CI runner to the cluster with short-lived credentials only, and stores none:
+#   - network: IAP TCP tunnels (gcloud, authenticated by Workload Identity Federation, a one-hour
+#     token) to the control plane's API server (6443) and to the environment's NodePort on the
+#     same instance (kube-proxy serves every NodePort on every node), so neither is reachable
+#     from the internet;
+#   - trust: the cluster CA the control plane publishes as its guest attribute kubeadm/ca-cert,
+#     checked against the hash it publishes beside it (kubeadm/ca-cert-hash);
+#   - Kubernetes: kubectl runs scripts/deploy/github-oidc-credential.ts for a fresh GitHub OIDC
+#     token of audience KUBE_OIDC_AUDIENCE whenever it needs one; the API server maps the token's
+#     subject to the environment's deployer Role (k8s/access).
+# Writes a kubeconfig to $KUBECONFIG_PATH (mode 600, no secret in it) and leaves the tunnels
+# running in the background, their PIDs in $KUBECONFIG_PATH.pids.
 #
-# Required environment: GCP_PROJECT GCP_ZONE CONTROL_PLANE_INSTANCE NODE_INSTANCE NODE_PORT
-#   NAMESPACE KUBE_CA_CERT (base64 PEM) KUBE_DEPLOY_TOKEN KUBECONFIG_PATH
+# Required environment: GCP_PROJECT GCP_ZONE CONTROL_PLANE_INSTANCE NODE_PORT NAMESPACE
+#   KUBE_OIDC_AUDIENCE KUBECONFIG_PATH
+# Optional: API_LOCAL_PORT (6443) and NODE_LOCAL_PORT (NODE_PORT), the tunnels' local ports;
+#   TUNNEL_WAIT_SECONDS (60).
 set -euo pipefail
 
-for name in GCP_PROJECT GCP_ZONE CONTROL_PLANE_INSTANCE NODE_INSTANCE NODE_PORT NAMESPACE \
-  KUBE_CA_CERT KUBE_DEPLOY_TOKEN KUBECONFIG_PATH; do
+for name in GCP_PROJECT GCP_ZONE CONTROL_PLANE_INSTANCE NODE_PORT NAMESPACE KUBE_OIDC_AUDIENCE \
+  KUBECONFIG_PATH; do
   if [[ -z "${!name:-}" ]]; then
-    echo "connect-cluster: environment variable $name is empty; set it as a GitHub environment secret or variable" >&2
+    echo "connect-cluster: environment variable $name is empty; set it as a GitHub environment variable (tofu output github_variable_commands)" >&2
     exit 2
   fi
 done
+api_port="${API_LOCAL_PORT:-6443}"
+node_port_local="${NODE_LOCAL_PORT:-$NODE_PORT}"
+wait_seconds="${TUNNEL_WAIT_SECONDS:-60}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-tunnel() { # instance remote-port local-port
-  gcloud compute start-iap-tunnel "$1" "$2" --local-host-port="127.0.0.1:$3" \
-    --zone="$GCP_ZONE" --project="$GCP_PROJECT" >"$KUBECONFIG_PATH.tunnel-$3.log" 2>&1 &
+guest_attribute() { # key
+  gcloud compute instances get-guest-attributes "$CONTROL_PLANE_INSTANCE" \
+    --zone="$GCP_ZONE" --project="$GCP_PROJECT" --query-path="$1" --format='value(value)'
+}
+
+tunnel() { # remote-port local-port
+  gcloud compute start-iap-tunnel "$CONTROL_PLANE_INSTANCE" "$1" --local-host-port="127.0.0.1:$2" \
+    --zone="$GCP_ZONE" --project="$GCP_PROJECT" >"$KUBECONFIG_PATH.tunnel-$2.log" 2>&1 &
   echo "$!" >>"$KUBECONFIG_PATH.pids"
 }
 
-wait_for_port() { # port deadline-seconds
-  local deadline=$((SECONDS + $2))
+wait_for_port() { # port
+  local deadline=$((SECONDS + wait_seconds))
   until (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
     if ((SECONDS >= deadline)); then
-      echo "connect-cluster: IAP tunnel to 127.0.0.1:$1 not open after $2 s" >&2
+      echo "connect-cluster: IAP tunnel to 127.0.0.1:$1 not open after $wait_seconds s" >&2
       cat "$KUBECONFIG_PATH.tunnel-$1.log" >&2 || true
       exit 1
     fi
@@ -39,34 +54,59 @@ wait_for_port() { # port deadline-seconds
 }
 
 umask 077
-: >"$KUBECONFIG_PATH.pids"
-tunnel "$CONTROL_PLANE_INSTANCE" 6443 6443
-tunnel "$NODE_INSTANCE" "$NODE_PORT" "$NODE_PORT"
-wait_for_port 6443 60
-wait_for_port "$NODE_PORT" 60
+# The CA, and the proof it is the one the control plane's kubeadm made: the sha256 of its public
+# key (what `kubeadm join --discovery-token-ca-cert-hash` pins) must match the published hash.
+ca_data="$(guest_attribute kubeadm/ca-cert | tr -d '\n')"
+expected_hash="$(guest_attribute kubeadm/ca-cert-hash | tr -d '\n')"
+ca_key_hash() {
+  printf '%s' "$ca_data" | base64 -d | openssl x509 -pubkey -noout |
+    openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1
+}
+actual_hash="sha256:$(ca_key_hash 2>/dev/null)" || actual_hash=''
+if [[ -z "$ca_data" || "$actual_hash" != "$expected_hash" ]]; then
+  echo "connect-cluster: the CA in guest attribute kubeadm/ca-cert of $CONTROL_PLANE_INSTANCE does not match kubeadm/ca-cert-hash ($expected_hash); has the control plane finished its bootstrap?" >&2
+  exit 1
+fi
 
-# Written with a here-document, so the token never appears in any process's arguments. The API
-# server certificate names "kubernetes", not 127.0.0.1: verify it under that name.
-ca_data="$(printf '%s' "$KUBE_CA_CERT" | tr -d '\n')"
+: >"$KUBECONFIG_PATH.pids"
+tunnel 6443 "$api_port"
+tunnel "$NODE_PORT" "$node_port_local"
+wait_for_port "$api_port"
+wait_for_port "$node_port_local"
+
+# The plugin runs under the same Node.js with tsx, from wherever kubectl is started.
+tsx_loader="$(cd "$root" && node --input-type=module -e 'console.log(import.meta.resolve("tsx"))')"
+# The API server certificate names "kubernetes", not 127.0.0.1: verify it under that name.
 cat >"$KUBECONFIG_PATH" <<KUBECONFIG
 apiVersion: v1
 kind: Config
 clusters:
   - name: hello-api
     cluster:
-      server: https://127.0.0.1:6443
+      server: https://127.0.0.1:${api_port}
       tls-server-name: kubernetes
       certificate-authority-data: ${ca_data}
 users:
-  - name: deployer
+  - name: github-actions
     user:
-      token: ${KUBE_DEPLOY_TOKEN}
+      exec:
+        apiVersion: client.authentication.k8s.io/v1
+        command: $(command -v node)
+        args:
+          - --import
+          - ${tsx_loader}
+          - ${root}/scripts/deploy/github-oidc-credential.ts
+        env:
+          - name: KUBE_OIDC_AUDIENCE
+            value: "${KUBE_OIDC_AUDIENCE}"
+        interactiveMode: Never
+        provideClusterInfo: false
 contexts:
   - name: deploy
     context:
       cluster: hello-api
-      user: deployer
+      user: github-actions
       namespace: ${NAMESPACE}
 current-context: deploy
 KUBECONFIG
-echo "connect-cluster: API server and NodePort $NODE_PORT reachable through IAP; kubeconfig at $KUBECONFIG_PATH"
+echo "connect-cluster: API server and NodePort $NODE_PORT of $CONTROL_PLANE_INSTANCE reachable through IAP; kubeconfig at $KUBECONFIG_PATH"

@@ -19,6 +19,8 @@ export interface Options {
   ref: DigestRef;
   image: string;
   commit: string;
+  /** Deploy only while this branch's head on origin is still `commit` (CI passes it). */
+  branch: string | undefined;
   url: string;
   timeoutSeconds: number;
   smokeDeadlineSeconds: number;
@@ -40,6 +42,7 @@ const FLAGS = {
   env: { type: 'string' },
   image: { type: 'string' },
   commit: { type: 'string' },
+  branch: { type: 'string' },
   url: { type: 'string' },
   timeout: { type: 'string', default: '300' },
   'smoke-deadline': { type: 'string', default: '60' },
@@ -66,6 +69,13 @@ export function parseOptions(argv: string[], processEnv: NodeJS.ProcessEnv = pro
   const commit = values.commit ?? '';
   if (!/^[0-9a-zA-Z._-]{1,64}$/.test(commit))
     usage(`--commit must be the git commit the image was built from, got "${commit}"`);
+  const branch = values.branch;
+  if (branch !== undefined) {
+    if (!/^[\w][\w./-]{0,254}$/.test(branch) || branch.includes('..'))
+      usage(`--branch must be a git branch name such as dev or feature/x, got "${branch}"`);
+    if (!/^[0-9a-f]{40}$/.test(commit))
+      usage(`--branch needs --commit to be the full 40-hex commit, got "${commit}"`);
+  }
   const url = values.url ?? processEnv.DEPLOY_URL ?? `http://127.0.0.1:${nodePort}`;
   if (!/^https?:\/\/[^/\s]+/.test(url)) usage(`--url/DEPLOY_URL must be an http(s) URL: "${url}"`);
   const overlayDir = resolve(values.overlays, env);
@@ -76,6 +86,7 @@ export function parseOptions(argv: string[], processEnv: NodeJS.ProcessEnv = pro
     ref,
     image,
     commit,
+    branch,
     url,
     timeoutSeconds: positiveInt('--timeout', values.timeout),
     smokeDeadlineSeconds: positiveInt('--smoke-deadline', values['smoke-deadline']),

@@ -8,10 +8,19 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { DigestRef } from './image-ref.js';
 
 export const APP = 'hello-api';
+/**
+ * The Deployment annotation an overlay whose replica count an HPA owns uses to say how many pods
+ * a fresh environment starts with (k8s/overlays/prod/deployment-patch.yaml).
+ */
+export const INITIAL_REPLICAS_ANNOTATION = 'hello-api/initial-replicas';
 
 export interface RenderedApp {
   namespace: string | undefined;
   image: string | undefined;
+  /** spec.replicas as rendered (undefined when the overlay leaves the count to an HPA). */
+  replicas: unknown;
+  /** The INITIAL_REPLICAS_ANNOTATION value, as written. */
+  initialReplicas: string | undefined;
 }
 
 interface Container {
@@ -21,20 +30,23 @@ interface Container {
 
 interface Manifest {
   kind?: unknown;
-  metadata?: { name?: unknown; namespace?: unknown };
-  spec?: { template?: { spec?: { containers?: Container[] } } };
+  metadata?: { name?: unknown; namespace?: unknown; annotations?: Record<string, unknown> };
+  spec?: { replicas?: unknown; template?: { spec?: { containers?: Container[] } } };
 }
 
-/** The hello-api Deployment's namespace and hello-api container image in rendered manifests. */
+/** The hello-api Deployment's namespace, container image and sizing in rendered manifests. */
 export function findApp(manifests: string): RenderedApp | undefined {
   for (const document of parseAllDocuments(manifests)) {
     const manifest = document.toJS() as Manifest | null;
     if (manifest?.kind !== 'Deployment' || manifest.metadata?.name !== APP) continue;
     const container = manifest.spec?.template?.spec?.containers?.find((c) => c.name === APP);
     const namespace = manifest.metadata.namespace;
+    const initial = manifest.metadata.annotations?.[INITIAL_REPLICAS_ANNOTATION];
     return {
       namespace: typeof namespace === 'string' ? namespace : undefined,
       image: typeof container?.image === 'string' ? container.image : undefined,
+      replicas: manifest.spec?.replicas,
+      initialReplicas: typeof initial === 'string' ? initial : undefined,
     };
   }
   return undefined;

@@ -9,6 +9,7 @@ export interface DeployReport {
   url: string;
   smoke: string;
   outcome: string;
+  /** The revision a failure goes back to, as "revision N (image)". */
   previous: string | undefined;
 }
 
@@ -21,7 +22,7 @@ export function summaryMarkdown(report: DeployReport): string {
     ['URL', report.url],
     ['Smoke test', report.smoke],
     ['Outcome', report.outcome],
-    ['Previous image', report.previous === undefined ? 'none' : `\`${report.previous}\``],
+    ['Previous revision', report.previous ?? 'none (first deploy)'],
   ];
   return [
     `### Deploy to ${report.environment}`,

@@ -7,11 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { withShortFor } from './rules.js';
+import { RECEIVER_SECRETS_DIR } from './receivers.js';
 import {
   ALERTMANAGER_CONFIG_KEY,
   CONFIG_MAPS,
   PROMETHEUS_CONFIG_KEY,
-  RECEIVER_SECRETS_DIR,
   shippedConfigMap,
 } from './shipped-config.js';
 
@@ -20,14 +20,18 @@ export interface LocalStackOptions {
   dir: string;
   servicePort: number;
   prometheusPort: number;
-  alertmanagerPort: number;
+  /** One port per Alertmanager: Prometheus sends every alert to each, as in the cluster. */
+  alertmanagerPorts: number[];
   /** The Kubernetes namespace (= environment) the local service pretends to run in. */
   environment: string;
   /** Scrape and rule-evaluation interval, e.g. "15s" as shipped or "1s" in a test. */
   interval: string;
   /** Receiver file name (e.g. "pager-url") -> URL it should post to. */
   receiverUrls: Record<string, string>;
-  /** Test only: every alert's `for:` to 0s and Alertmanager's grouping waits to 1s. */
+  /**
+   * Test only: every alert's `for:` to 0s, Alertmanager's grouping waits to 1s, and a route that
+   * repeats within a minute (the heartbeat) every second.
+   */
   fast?: boolean;
 }
 
@@ -62,14 +66,14 @@ function shippedJob(jobs: ScrapeConfig[], name: string): ScrapeConfig {
 /** A shipped job with its discovery replaced by one loopback target and the labels given. */
 function staticJob(
   job: ScrapeConfig,
-  target: string,
+  targets: string[],
   labels: Record<string, string>,
 ): ScrapeConfig {
   return {
     job_name: job.job_name,
     ...(job.metrics_path === undefined ? {} : { metrics_path: job.metrics_path }),
     ...(job.honor_labels === undefined ? {} : { honor_labels: job.honor_labels }),
-    static_configs: [{ targets: [target], labels }],
+    static_configs: [{ targets, labels }],
   };
 }
 
@@ -79,6 +83,7 @@ export function localPrometheusConfig(options: LocalStackOptions, ruleFiles: str
   ) as { global?: Record<string, unknown>; scrape_configs: ScrapeConfig[] };
   const jobs = shipped.scrape_configs;
   const env = options.environment;
+  const alertmanagers = options.alertmanagerPorts.map((port) => `127.0.0.1:${port}`);
   return stringify({
     global: {
       ...shipped.global,
@@ -87,29 +92,34 @@ export function localPrometheusConfig(options: LocalStackOptions, ruleFiles: str
       evaluation_interval: options.interval,
     },
     rule_files: ruleFiles,
-    alerting: {
-      alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${options.alertmanagerPort}`] }] }],
-    },
+    // Discovery of the ready Alertmanager pods becomes the list of local ones.
+    alerting: { alertmanagers: [{ static_configs: [{ targets: alertmanagers }] }] },
     scrape_configs: [
       // What the hello-api job's relabelling sets from pod metadata in the cluster.
-      staticJob(shippedJob(jobs, 'hello-api'), `127.0.0.1:${options.servicePort}`, {
+      staticJob(shippedJob(jobs, 'hello-api'), [`127.0.0.1:${options.servicePort}`], {
         namespace: env,
         pod: 'hello-api-local',
-        environment: env,
       }),
-      staticJob(shippedJob(jobs, 'prometheus'), `127.0.0.1:${options.prometheusPort}`, {
+      staticJob(shippedJob(jobs, 'prometheus'), [`127.0.0.1:${options.prometheusPort}`], {
         namespace: 'monitoring',
       }),
-      staticJob(shippedJob(jobs, 'alertmanager'), `127.0.0.1:${options.alertmanagerPort}`, {
-        namespace: 'monitoring',
-      }),
+      staticJob(shippedJob(jobs, 'alertmanager'), alertmanagers, { namespace: 'monitoring' }),
     ],
   });
+}
+
+/** Duration of the form "50s", "5m", "4h" in seconds. */
+function seconds(duration: string): number {
+  const match = /^(\d+)([smh])$/.exec(duration);
+  if (!match) throw new Error(`alertmanager.yml: unexpected duration ${duration} (use s, m or h)`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
 }
 
 function shortenWaits(route: Route): void {
   route.group_wait = '1s';
   route.group_interval = '1s';
+  if (route.repeat_interval !== undefined && seconds(route.repeat_interval) <= 60)
+    route.repeat_interval = '1s';
   for (const child of route.routes ?? []) shortenWaits(child);
 }
 

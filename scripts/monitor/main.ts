@@ -1,17 +1,18 @@
 // `make monitor`: the local monitoring stack for a person at a browser. Starts the built service
 // (fault injection on), Alertmanager and Prometheus with the shipped rules and routes, and a
-// webhook sink that prints each notification the receivers would have sent to Slack. Ctrl-C
+// webhook sink that prints each notification the receivers would have sent (Slack, heartbeat). Ctrl-C
 // (or SIGTERM) stops everything and exits 0. The local target is labelled namespace "prod" so
 // the prod-only SLO alerts apply too.
 // Ports: MONITOR_SERVICE_PORT (8000), MONITOR_PROMETHEUS_PORT (9090),
 // MONITOR_ALERTMANAGER_PORT (9093), MONITOR_WEBHOOK_PORT (9095); files: MONITOR_DIR (.tmp/monitor).
+import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServiceProcess, type LocalProcess } from './processes.js';
 import { startMonitoringStack, type MonitoringStack } from './stack.js';
-import type { Notification } from './webhook-sink.js';
+import { notificationTitle, type Notification } from './webhook-sink.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_ENTRY = `${ROOT}dist/server.js`;
@@ -46,8 +47,7 @@ async function assertFree(what: string, portNumber: number, variable: string): P
 }
 
 function describe(notification: Notification): string {
-  const attachments = notification.body.attachments as { title?: string }[] | undefined;
-  return `notification -> ${notification.path}: ${attachments?.[0]?.title ?? JSON.stringify(notification.body)}`;
+  return `notification -> ${notification.path}: ${notificationTitle(notification)}`;
 }
 
 async function main(): Promise<void> {
@@ -83,9 +83,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once.
+  // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once. The fault
+  // switch needs a token: a fresh one per run, printed below for the drill (local use only).
+  const faultToken = randomBytes(32).toString('hex');
   const service = await startServiceProcess(SERVER_ENTRY, ports.service, {
     FAULT_INJECTION_ENABLED: 'true',
+    FAULT_TOKEN: faultToken,
     SHUTDOWN_DELAY_MS: '0',
   });
   running.service = service;
@@ -111,9 +114,9 @@ async function main(): Promise<void> {
       `  hello-api     ${svc}/  (metrics at ${svc}/metrics)`,
       `  Prometheus    ${stack.prometheus.url}/alerts  (targets: /targets, rules: /rules)`,
       `  Alertmanager  ${stack.alertmanager.url}/#/alerts`,
-      `  receivers     ${stack.sink.url}/pager and /team: notifications are printed here`,
+      `  receivers     ${stack.sink.url}/pager, /team and /heartbeat (the Watchdog, about once a minute): printed here`,
       'try a drill:',
-      `  curl -X PUT -H 'content-type: application/json' -d '{"errorRate":0.5}' ${svc}/faults`,
+      `  curl -X PUT -H 'content-type: application/json' -H 'authorization: Bearer ${faultToken}' -d '{"errorRate":0.5}' ${svc}/faults`,
       `  while true; do curl -s -o /dev/null ${svc}/; sleep 0.1; done`,
     ].join('\n'),
   );

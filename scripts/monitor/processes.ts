@@ -1,8 +1,7 @@
 // Starting and stopping the local Prometheus, Alertmanager and hello-api processes on loopback,
 // each considered up only once it answers its own readiness endpoint (polled, with a deadline).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findExecutable as findOnPath } from '../lib/find-executable.js';
 
 export interface LocalProcess {
   readonly name: string;
@@ -17,15 +16,8 @@ export interface LocalProcess {
 /** Absolute path of the first of `names` found on PATH, or undefined. */
 export function findExecutable(...names: string[]): string | undefined {
   for (const name of names) {
-    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-      if (dir === '') continue;
-      try {
-        accessSync(join(dir, name), constants.X_OK);
-        return join(dir, name);
-      } catch {
-        // not in this directory
-      }
-    }
+    const found = findOnPath(name);
+    if (found) return found;
   }
   return undefined;
 }
@@ -114,6 +106,8 @@ export interface EngineOptions {
   port: number;
   dataDir: string;
   timeoutMs?: number;
+  /** More command-line flags (tests shorten Prometheus's alert resend delay with one). */
+  extraArgs?: string[];
 }
 
 export function startPrometheus(options: EngineOptions): Promise<LocalProcess> {
@@ -126,6 +120,7 @@ export function startPrometheus(options: EngineOptions): Promise<LocalProcess> {
       `--storage.tsdb.path=${options.dataDir}`,
       `--web.listen-address=127.0.0.1:${options.port}`,
       `--web.external-url=${url}`,
+      ...(options.extraArgs ?? []),
     ],
     url,
   );

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { RECEIVER_SECRETS_DIR } from './receivers.js';
 
 export const MONITORING_DIR = fileURLToPath(new URL('../../k8s/monitoring/', import.meta.url));
 const KUSTOMIZATION = join(MONITORING_DIR, 'kustomization.yaml');
@@ -57,10 +58,11 @@ export const CONFIG_MAPS = {
 
 export const PROMETHEUS_CONFIG_KEY = 'prometheus.yml';
 export const ALERTMANAGER_CONFIG_KEY = 'alertmanager.yml';
-/** Where the Alertmanager Deployment mounts the Secret with the receivers' URLs. */
-export const RECEIVER_SECRETS_DIR = '/etc/alertmanager/secrets';
 
-/** Receiver name -> the Secret key (file name under RECEIVER_SECRETS_DIR) its URL comes from. */
+/**
+ * Receiver name -> the Secret key (file name under RECEIVER_SECRETS_DIR) the shipped
+ * alertmanager.yml reads its URL from, as the file says (receivers.ts lists what it must say).
+ */
 export function receiverSecretKeys(): Map<string, string> {
   const text = shippedConfigMap(CONFIG_MAPS.alertmanager).data[ALERTMANAGER_CONFIG_KEY] ?? '';
   const config = parse(text) as {

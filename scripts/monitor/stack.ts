@@ -20,6 +20,8 @@ export interface StackOptions {
   /** 0 picks free ports (tests); fixed ports make bookmarkable URLs (make monitor). */
   prometheusPort?: number;
   alertmanagerPort?: number;
+  /** How many Alertmanagers to run (default 1); the extra ones get free ports. */
+  alertmanagers?: number;
   sinkPort?: number;
   environment: string;
   interval: string;
@@ -29,7 +31,9 @@ export interface StackOptions {
 
 export interface MonitoringStack {
   prometheus: LocalProcess;
+  /** The first Alertmanager. */
   alertmanager: LocalProcess;
+  alertmanagers: LocalProcess[];
   sink: WebhookSink;
   files: LocalStackFiles;
   stop(): Promise<void>;
@@ -49,7 +53,9 @@ export async function startMonitoringStack(options: StackOptions): Promise<Monit
     throw new Error('alertmanager not found on PATH (Debian: prometheus-alertmanager)');
 
   const prometheusPort = options.prometheusPort || (await freePort());
-  const alertmanagerPort = options.alertmanagerPort || (await freePort());
+  const alertmanagerPorts = [options.alertmanagerPort || (await freePort())];
+  while (alertmanagerPorts.length < (options.alertmanagers ?? 1))
+    alertmanagerPorts.push(await freePort());
   const sink = await startWebhookSink(options.sinkPort ?? 0, options.onNotification);
   const receiverUrls: Record<string, string> = {};
   for (const [receiver, key] of receiverSecretKeys()) receiverUrls[key] = `${sink.url}/${receiver}`;
@@ -58,7 +64,7 @@ export async function startMonitoringStack(options: StackOptions): Promise<Monit
     dir: options.dir,
     servicePort: options.servicePort,
     prometheusPort,
-    alertmanagerPort,
+    alertmanagerPorts,
     environment: options.environment,
     interval: options.interval,
     receiverUrls,
@@ -72,21 +78,33 @@ export async function startMonitoringStack(options: StackOptions): Promise<Monit
     stoppers.length = 0;
   };
   try {
-    const alertmanager = await startAlertmanager({
-      binary: binaries.alertmanager,
-      configFile: files.alertmanagerConfig,
-      port: alertmanagerPort,
-      dataDir: join(options.dir, 'alertmanager-data'),
-    });
-    stoppers.push(() => alertmanager.stop());
+    const alertmanagers: LocalProcess[] = [];
+    for (const [index, port] of alertmanagerPorts.entries()) {
+      const alertmanager = await startAlertmanager({
+        binary: binaries.alertmanager,
+        configFile: files.alertmanagerConfig,
+        port,
+        dataDir: join(
+          options.dir,
+          index === 0 ? 'alertmanager-data' : `alertmanager-${index}-data`,
+        ),
+      });
+      stoppers.push(() => alertmanager.stop());
+      alertmanagers.push(alertmanager);
+    }
+    const [alertmanager] = alertmanagers;
+    if (!alertmanager) throw new Error('no Alertmanager started');
     const prometheus = await startPrometheus({
       binary: binaries.prometheus,
       configFile: files.prometheusConfig,
       port: prometheusPort,
       dataDir: join(options.dir, 'prometheus-data'),
+      // Test only: alerts that fired before Prometheus knew its Alertmanagers are sent again
+      // after 1 s instead of the default minute.
+      extraArgs: options.fast ? ['--rules.alert.resend-delay=1s'] : [],
     });
     stoppers.push(() => prometheus.stop());
-    return { prometheus, alertmanager, sink, files, stop };
+    return { prometheus, alertmanager, alertmanagers, sink, files, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,12 +1,31 @@
-// A loopback HTTP endpoint that stands in for the receivers' Slack webhooks: it records every
-// notification Alertmanager posts (by path, e.g. /pager or /team) so a test can wait for one and
-// `make monitor` can print them.
+// A loopback HTTP endpoint that stands in for the receivers (the Slack webhooks and the
+// heartbeat service): it records every notification Alertmanager posts (by path, e.g. /pager,
+// /team or /heartbeat) so a test can wait for one and `make monitor` can print them.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Notification {
   path: string;
   body: Record<string, unknown>;
+  /** Date.now() when the whole request had arrived. */
+  receivedAt: number;
+}
+
+/**
+ * "[FIRING] Alertname (namespace)" for a notification: the Slack receivers' title as the shipped
+ * template renders it, or the same built from a generic webhook's (the heartbeat's) payload.
+ */
+export function notificationTitle(notification: Notification): string {
+  const attachments = notification.body.attachments as { title?: string }[] | undefined;
+  const title = attachments?.[0]?.title;
+  if (title !== undefined) return title;
+  const { status, commonLabels } = notification.body as {
+    status?: string;
+    commonLabels?: Record<string, string>;
+  };
+  if (status === undefined || commonLabels === undefined) return JSON.stringify(notification.body);
+  const namespace = commonLabels.namespace ? ` (${commonLabels.namespace})` : '';
+  return `[${status.toUpperCase()}] ${commonLabels.alertname ?? ''}${namespace}`;
 }
 
 export interface WebhookSink {
@@ -30,7 +49,7 @@ export async function startWebhookSink(
       } catch {
         body = { unparsed: raw };
       }
-      const notification = { path: request.url ?? '/', body };
+      const notification = { path: request.url ?? '/', body, receivedAt: Date.now() };
       received.push(notification);
       onNotification(notification);
       // Slack answers "ok"; Alertmanager's Slack notifier only looks at the status code.

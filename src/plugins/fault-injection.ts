@@ -6,7 +6,7 @@ import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../http/error-response.js';
 import type { FaultSettings } from '../faults/fault-settings.js';
-import { addPreHandler } from '../http/add-pre-handler.js';
+import { addRouteHook } from '../http/add-route-hook.js';
 
 export default fp<{ faults: FaultSettings }>(
   function faultInjectionPlugin(app: FastifyInstance, { faults }) {
@@ -24,7 +24,7 @@ export default fp<{ faults: FaultSettings }>(
     // Attached to the faultable routes as they are added, so no other request pays for it.
     app.addHook('onRoute', (route) => {
       if (route.config?.faultable === true) {
-        addPreHandler(route, injectFault);
+        addRouteHook(route, 'preHandler', injectFault);
       }
     });
   },

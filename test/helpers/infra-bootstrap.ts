@@ -38,6 +38,10 @@ const FAKED = [
 /** A valid token in kubeadm's format; the fakes never send it anywhere. */
 export const TEST_TOKEN = 'abc123.0123456789abcdef';
 
+/** What the fake curl serves as the Canal manifest, and its sha256 (the pinned value here). */
+export const FAKE_CANAL_MANIFEST = 'kind: List\nitems: []\n# stands in for canal.yaml\n';
+export const FAKE_CANAL_SHA256 = createHash('sha256').update(FAKE_CANAL_MANIFEST).digest('hex');
+
 export const CONTROL_PLANE_ENV: Readonly<Record<string, string>> = {
   NODE_NAME: 'hello-k8s-control-plane',
   NODE_INTERNAL_IP: '10.160.0.3',
@@ -45,9 +49,15 @@ export const CONTROL_PLANE_ENV: Readonly<Record<string, string>> = {
   KUBERNETES_MINOR: '1.30',
   POD_CIDR: '10.244.0.0/16',
   SERVICE_CIDR: '10.96.0.0/12',
-  FLANNEL_VERSION: 'v0.26.7',
+  CANAL_VERSION: 'v3.29.7',
+  CANAL_MANIFEST_SHA256: FAKE_CANAL_SHA256,
   BOOTSTRAP_TOKEN: TEST_TOKEN,
   BOOTSTRAP_TOKEN_TTL: '24h',
+  GITHUB_REPOSITORY: 'octo-org/hello-api',
+  GITHUB_REPOSITORY_ID: '',
+  OIDC_ISSUER_URL: 'https://token.actions.githubusercontent.com',
+  OIDC_AUDIENCE: 'hello-test-project/hello-k8s/kube-apiserver',
+  OIDC_USERNAME_PREFIX: 'github:',
 };
 
 export const WORKER_ENV: Readonly<Record<string, string>> = {
@@ -68,10 +78,13 @@ export class Sandbox {
   readonly state = join(this.dir, 'state');
   readonly bin = join(this.dir, 'bin');
   readonly addons = join(this.dir, 'addons');
+  readonly access = join(this.dir, 'access');
+  readonly canalManifest = join(this.dir, 'canal-served.yaml');
   private readonly logFile = join(this.dir, 'calls.log');
 
   constructor() {
-    for (const path of [this.root, this.state, this.bin, this.addons]) mkdirSync(path);
+    for (const path of [this.root, this.state, this.bin, this.addons, this.access]) mkdirSync(path);
+    writeFileSync(this.canalManifest, FAKE_CANAL_MANIFEST);
     for (const name of FAKED) symlinkSync(FAKE_COMMAND, join(this.bin, name));
     // A node image with a swap entry, so the first run has something to disable.
     mkdirSync(join(this.root, 'etc'));
@@ -90,6 +103,11 @@ export class Sandbox {
       FAKE_LOG: this.logFile,
       FAKE_STATE: this.state,
       ADDONS_DIR: this.addons,
+      ACCESS_DIR: this.access,
+      // Files the control plane writes next to its scripts, kept inside the sandbox.
+      KUBEADM_CONFIG: join(this.dir, 'kubeadm-config.yaml'),
+      CANAL_MANIFEST: join(this.dir, 'canal.yaml'),
+      FAKE_CANAL_MANIFEST: this.canalManifest,
       POLL_INTERVAL_SECONDS: '0',
       ...extra,
     };

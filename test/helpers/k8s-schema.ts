@@ -18,18 +18,30 @@ export const KUBERNETES_TYPES_VERSION = (
   require('kubernetes-types/package.json') as { version: string }
 ).version;
 
-/** Where the 1.30 type of an apiVersion lives. kubernetes-types names groups by their first label. */
-function typesFileFor(apiVersion: string): string | undefined {
-  // APIService (kube-aggregator) is not in kubernetes-types; kubernetes-models has it.
-  if (apiVersion === 'apiregistration.k8s.io/v1')
-    return join(MODELS_ROOT, 'apiregistration.k8s.io', 'v1', 'APIService.d.ts');
+/**
+ * Kinds whose type comes from kubernetes-models instead: APIService (kube-aggregator) is not in
+ * kubernetes-types, and kubernetes-types@1.30.0 drops the fields NamedRuleWithOperations embeds
+ * from Rule (resources, scope), which every ValidatingAdmissionPolicy uses.
+ */
+const MODELS_KINDS: Record<string, readonly string[]> = {
+  'apiregistration.k8s.io/v1': ['APIService'],
+  'admissionregistration.k8s.io/v1': [
+    'ValidatingAdmissionPolicy',
+    'ValidatingAdmissionPolicyBinding',
+  ],
+};
+
+/** Where the 1.30 type of a kind lives. kubernetes-types names groups by their first label. */
+function typesFileFor(apiVersion: string, kind: string): string | undefined {
+  if (MODELS_KINDS[apiVersion]?.includes(kind))
+    return join(MODELS_ROOT, apiVersion, `${kind}.d.ts`);
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
   if (group === undefined || version === undefined) return undefined;
   return join(TYPES_ROOT, group.split('.')[0] ?? group, `${version}.d.ts`);
 }
 
 function exportNameFor(apiVersion: string, kind: string): string {
-  return apiVersion === 'apiregistration.k8s.io/v1' ? `I${kind}` : kind;
+  return MODELS_KINDS[apiVersion]?.includes(kind) ? `I${kind}` : kind;
 }
 
 /** Checks plain JSON values against TypeScript types, field by field. */
@@ -185,22 +197,30 @@ const API_VERSIONS = [
   'networking.k8s.io/v1',
   'rbac.authorization.k8s.io/v1',
   'apiregistration.k8s.io/v1',
+  // ValidatingAdmissionPolicy and its binding (k8s/cluster), GA in 1.30.
+  'admissionregistration.k8s.io/v1',
+  'storage.k8s.io/v1',
 ];
 
 let structureChecker: StrictStructureChecker | undefined;
 
 function strictChecker(): StrictStructureChecker {
   structureChecker ??= new StrictStructureChecker(
-    API_VERSIONS.map((apiVersion) => typesFileFor(apiVersion)).filter(
-      (file): file is string => file !== undefined,
-    ),
+    [
+      ...API_VERSIONS.filter((apiVersion) => !(apiVersion in MODELS_KINDS)).map((apiVersion) =>
+        typesFileFor(apiVersion, ''),
+      ),
+      ...Object.entries(MODELS_KINDS).flatMap(([apiVersion, kinds]) =>
+        kinds.map((kind) => typesFileFor(apiVersion, kind)),
+      ),
+    ].filter((file): file is string => file !== undefined),
   );
   return structureChecker;
 }
 
 /** Field-level errors against the 1.30 types: unknown fields, wrong types, missing fields. */
 export function structureErrors(object: K8sObject): string[] {
-  const file = typesFileFor(object.apiVersion);
+  const file = typesFileFor(object.apiVersion, object.kind);
   if (!API_VERSIONS.includes(object.apiVersion) || file === undefined)
     return [`apiVersion ${object.apiVersion} is not one this project validates`];
   const type = strictChecker().typeOf(file, exportNameFor(object.apiVersion, object.kind));

@@ -71,6 +71,7 @@ export interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];
+  annotations?: { list: { name: string; expr?: string }[] };
   templating?: { list: { name: string; query?: { query?: string } | string }[] };
 }
 
@@ -82,7 +83,7 @@ export function shippedDashboards(): Map<string, Dashboard> {
   return dashboards;
 }
 
-/** Every PromQL target of every panel (rows included), as written in the dashboard. */
+/** Every PromQL target of every panel (rows included) and annotation, as written in the dashboard. */
 export function dashboardQueries(): DashboardQuery[] {
   const queries: DashboardQuery[] = [];
   const visit = (dashboard: string, panels: Panel[]) => {
@@ -94,7 +95,16 @@ export function dashboardQueries(): DashboardQuery[] {
       visit(dashboard, panel.panels ?? []);
     }
   };
-  for (const [key, dashboard] of shippedDashboards()) visit(key, dashboard.panels);
+  for (const [key, dashboard] of shippedDashboards()) {
+    visit(key, dashboard.panels);
+    for (const annotation of dashboard.annotations?.list ?? [])
+      if (annotation.expr !== undefined)
+        queries.push({
+          dashboard: key,
+          panel: `annotation ${annotation.name}`,
+          expr: annotation.expr,
+        });
+  }
   return queries;
 }
 
@@ -143,4 +153,16 @@ export function metricNames(expr: string): Set<string> {
   return names;
 }
 
-const PROMQL_WORDS = new Set(['and', 'or', 'unless', 'offset', 'bool', 'inf', 'nan', 'e']);
+const PROMQL_WORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+  'e',
+  // Without a label list ("/ ignoring (reason) group_left rate(...)") these are bare words.
+  'group_left',
+  'group_right',
+]);

@@ -1,10 +1,12 @@
-// Loads the GitHub Actions workflows as data, and evaluates the small subset of the Actions
-// expression language the pipeline's `if:` conditions use, so tests can ask "which jobs run for
-// this event" instead of matching strings.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// Loads the GitHub Actions workflows as data, runs the plan job's decision script for a given
+// event, and evaluates the small subset of the Actions expression language the pipeline's `if:`
+// conditions use, so tests can ask "which jobs run for this event" instead of matching strings.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { repoPath } from './paths.js';
+import { run } from './run.js';
 
 export interface Step {
   name?: string;
@@ -29,6 +31,7 @@ export interface Job {
   concurrency?: { group: string; 'cancel-in-progress'?: unknown };
   outputs?: Record<string, string>;
   env?: Record<string, string>;
+  strategy?: { matrix?: Record<string, unknown> };
   steps?: Step[];
 }
 
@@ -50,6 +53,63 @@ export function workflowFiles(): string[] {
 
 export function loadWorkflow(file: string): Workflow {
   return parse(readFileSync(join(WORKFLOW_DIR, file), 'utf8')) as Workflow;
+}
+
+/** Every `run:` block of every workflow, named "file job step". */
+export function runBlocks(): { where: string; run: string; env: Record<string, string> }[] {
+  return workflowFiles().flatMap((file) => {
+    const workflow = loadWorkflow(basename(file));
+    return Object.entries(workflow.jobs).flatMap(([id, job]) =>
+      (job.steps ?? [])
+        .filter((step) => typeof step.run === 'string')
+        .map((step, index) => ({
+          where: `${basename(file)} ${id} ${step.id ?? step.name ?? String(index)}`,
+          run: step.run ?? '',
+          env: { ...workflow.env, ...job.env, ...step.env },
+        })),
+    );
+  });
+}
+
+export interface Plan {
+  /** Exit code of the plan step: non-zero fails the run. */
+  code: number;
+  /** The environment the run deploys, '' for none. */
+  environment: string;
+  /** What the step printed (its ::error:: line when it fails). */
+  output: string;
+}
+
+/** Runs ci-cd.yaml's plan step (the real script, with bash) for one event. */
+export async function plan(event: string, ref: string, requested = ''): Promise<Plan> {
+  const step = loadWorkflow('ci-cd.yaml').jobs.plan?.steps?.find((s) => s.id === 'target');
+  if (!step?.run) throw new Error('ci-cd.yaml: no plan job with a step id "target"');
+  const dir = mkdtempSync(join(tmpdir(), 'plan-'));
+  try {
+    const output = join(dir, 'output');
+    const result = await run('bash', ['--noprofile', '--norc', '-e', '-c', step.run], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        EVENT: event,
+        REF: ref,
+        REQUESTED: requested,
+        GITHUB_OUTPUT: output,
+      },
+    });
+    let text = '';
+    try {
+      text = readFileSync(output, 'utf8');
+    } catch {
+      // no output written: the step failed before it
+    }
+    return {
+      code: result.code ?? -1,
+      environment: /^environment=(.*)$/m.exec(text)?.[1] ?? '',
+      output: `${result.stdout}${result.stderr}`.trim(),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function needsOf(job: Job): string[] {
@@ -160,11 +220,11 @@ export function evaluate(expression: string, context: Context): boolean {
 }
 
 /** The GitHub context of a run, as the names the conditions read. */
-export function runContext(event: string, ref: string, environmentInput = ''): Context {
+export function runContext(event: string, ref: string, planned: Plan | string = ''): Context {
   return {
     'github.event_name': event,
     'github.ref': ref,
-    'inputs.environment': environmentInput,
+    'needs.plan.outputs.environment': typeof planned === 'string' ? planned : planned.environment,
   };
 }
 

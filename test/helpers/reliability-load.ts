@@ -6,7 +6,7 @@
 // these tests look for.
 import { Agent, request } from 'undici';
 
-interface LoadReport {
+export interface LoadReport {
   ok: number;
   failures: string[];
   /** How many answers carried `Connection: close` (the service's "reconnect elsewhere"). */

@@ -113,7 +113,8 @@ describe('variables', () => {
       'machine_type',
       'image',
       'boot_disk_size_gb',
-      'flannel_version',
+      'github_repository',
+      'github_repository_id',
     ];
     for (const name of validated) {
       const validation = first(config.variables.get(name)?.validation);
@@ -140,12 +141,14 @@ describe('variables', () => {
       );
   });
 
-  test('the documented defaults: 10.160.0.0/20, two e2-medium workers, Kubernetes 1.30, Flannel pinned', () => {
+  test('the documented defaults: 10.160.0.0/20, two e2-medium workers, Kubernetes 1.30, Canal pinned', () => {
     assert.equal(config.variables.get('subnet_cidr')?.default, '10.160.0.0/20');
     assert.equal(config.variables.get('worker_count')?.default, 2);
     assert.equal(config.variables.get('machine_type')?.default, 'e2-medium');
     assert.equal(config.variables.get('kubernetes_minor')?.default, '1.30');
-    assert.match(String(config.variables.get('flannel_version')?.default), /^v\d+\.\d+\.\d+$/);
+    const canal = config.locals.canal as { version: string; manifest_sha256: string };
+    assert.match(canal.version, /^v\d+\.\d+\.\d+$/);
+    assert.match(canal.manifest_sha256, /^[0-9a-f]{64}$/);
   });
 });
 
@@ -396,6 +399,61 @@ describe('nodes and bootstrap', () => {
     assert.equal(
       config.locals.bootstrap_token,
       '${sensitive("${random_string.bootstrap_token_id.result}.${random_password.bootstrap_token_secret.result}")}',
+    );
+  });
+});
+
+describe('what replaces a node', () => {
+  test('every IAM binding on a compute instance is replaced together with that instance', () => {
+    // An instance's IAM policy dies with it, but a replacement keeps its name: without this the
+    // binding stays in state, is never created again, and workers (or deploys) lose their access.
+    const bindings = [...config.resources]
+      .filter(([type]) => /^google_(compute_instance|iap_tunnel_instance)_iam_/.test(type))
+      .flatMap(([type, byName]) =>
+        [...byName].map(([name, body]) => ({ where: `${type}.${name}`, body })),
+      );
+    assert.ok(bindings.length > 0);
+    for (const { where, body } of bindings) {
+      const instance = /google_compute_instance\.(\w+)\.name/.exec(
+        text(body.instance_name ?? body.instance),
+      )?.[1];
+      assert.ok(instance, `${where}: names its instance by google_compute_instance.<name>.name`);
+      assert.deepEqual(
+        first(body.lifecycle).replace_triggered_by,
+        [`\${google_compute_instance.${instance}.instance_id}`],
+        `${where}: lifecycle.replace_triggered_by must name google_compute_instance.${instance}.instance_id`,
+      );
+    }
+  });
+
+  test('a new image, disk size or disk type does not replace a running node', () => {
+    // All three are ForceNew in google 6.49.3 (resource_compute_instance.go, initialize_params).
+    for (const node of ['control_plane', 'worker'])
+      assert.deepEqual(
+        first(resource(config, 'google_compute_instance', node).lifecycle).ignore_changes,
+        [
+          '${boot_disk[0].initialize_params[0].image}',
+          '${boot_disk[0].initialize_params[0].size}',
+          '${boot_disk[0].initialize_params[0].type}',
+        ],
+      );
+  });
+
+  test('the variables that replace every node say so, here and in docs/infrastructure.md', () => {
+    // They feed the instances' ForceNew arguments (zone, name, subnetwork and network_ip through
+    // the subnet and the static addresses) or the provider's project and region.
+    const replacing = ['name_prefix', 'project_id', 'region', 'subnet_cidr', 'zone'];
+    const marked = [...config.variables]
+      .filter(([, body]) => String(body.description).includes('Changing it replaces every node'))
+      .map(([name]) => name)
+      .sort();
+    assert.deepEqual(marked, replacing);
+    const docs = readFileSync(join(REPO_ROOT, 'docs/infrastructure.md'), 'utf8');
+    const row = /^\| Replaces every node \|(.*)\|$/m.exec(docs)?.[1] ?? '';
+    assert.deepEqual(
+      [...row.matchAll(/`(\w+)`/g)].map((match) => match[1]).sort(),
+      replacing,
+      'docs/infrastructure.md: the "Replaces every node" row',
     );
   });
 });

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { consoleEval, consoleString, iacTool } from '../helpers/infra-hcl.js';
 
 const FILES = ['variables.tf', 'nodes.tf'];
-const REQUIRED = { project_id: 'hello-test-project' };
+const REQUIRED = { project_id: 'hello-test-project', github_repository: 'octo-org/hello-api' };
 
 interface Node {
   name: string;
@@ -79,8 +79,15 @@ describe('variable validation (variables.tf)', { concurrency: true }, () => {
     ['admin_cidrs', '["203.0.113.300/32"]', /admin_cidrs: every entry must be an IPv4 CIDR block/],
     ['ssh_cidrs', '["my-laptop"]', /ssh_cidrs: every entry must be an IPv4 CIDR block/],
     ['service_cidrs', '["::/0"]', /service_cidrs: every entry must be an IPv4 CIDR block/],
-    ['kubernetes_minor', '1.27', /kubernetes_minor: must be one of 1\.29, 1\.30, 1\.31/],
-    ['flannel_version', 'latest', /flannel_version: must be a release tag/],
+    ['kubernetes_minor', '1.29', /kubernetes_minor: must be one of 1\.30, 1\.31/],
+    ['github_repository', 'octo-org', /github_repository: must be OWNER\/REPO/],
+    ['github_repository', '-octo/hello-api', /github_repository: must be OWNER\/REPO/],
+    ['github_repository', 'octo-org/..', /github_repository: must be OWNER\/REPO/],
+    [
+      'github_repository_id',
+      'abc',
+      /github_repository_id: must be empty or the repository's numeric ID/,
+    ],
     ['machine_type', 'e2-small', /machine_type: must be a GCE machine type with at least 2 vCPUs/],
     ['image', 'centos-cloud/centos-stream-9', /image: must be a Debian or Ubuntu public image/],
     ['project_id', 'Bad_Project', /project_id: must be a GCP project ID/],

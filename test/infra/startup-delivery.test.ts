@@ -19,6 +19,7 @@ import { run } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
 const ADDONS = repoPath('k8s/cluster');
+const ACCESS = repoPath('k8s/access');
 const CA_HASH = `sha256:${'fedcba9876543210'.repeat(4)}`;
 // GCE's limit for one metadata value.
 const METADATA_VALUE_LIMIT = 256 * 1024;
@@ -33,7 +34,8 @@ async function render(
   if (!tool) return undefined;
   const scripts = `{ for f in fileset("${SCRIPTS_DIR}", "*.sh") : f => filebase64("${SCRIPTS_DIR}/\${f}") }`;
   const addons = `{ for f in fileset("${ADDONS}", "**") : "addons/\${f}" => filebase64("${ADDONS}/\${f}") }`;
-  const files = role === 'control-plane' ? `merge(${scripts}, ${addons})` : scripts;
+  const access = `{ for f in fileset("${ACCESS}", "**") : "access/\${f}" => filebase64("${ACCESS}/\${f}") }`;
+  const files = role === 'control-plane' ? `merge(${scripts}, ${addons}, ${access})` : scripts;
   const settings = Object.entries(environment)
     .map(([key, value]) => `${key} = "${value}"`)
     .join(', ');
@@ -103,8 +105,8 @@ describe('rendered control-plane startup script', () => {
     sandbox.cleanup();
   });
   let script: string | undefined;
-  // An empty ADDONS_DIR lets control-plane.sh use the add-ons the startup script installed.
-  const env = { ADDONS_DIR: '' };
+  // Empty directories let control-plane.sh use the trees the startup script installed.
+  const env = { ADDONS_DIR: '', ACCESS_DIR: '' };
 
   test('fits in one GCE metadata value and passes shellcheck', async (t) => {
     script = await render(t, 'control-plane', CONTROL_PLANE_ENV);
@@ -120,7 +122,7 @@ describe('rendered control-plane startup script', () => {
     assert.equal(lint.code, 0, lint.stdout);
   });
 
-  test('installs k8s/cluster unchanged and applies it after kubeadm init and Flannel', async (t) => {
+  test('installs k8s/cluster and k8s/access unchanged and applies them after kubeadm init and Canal', async (t) => {
     if (script === undefined) {
       t.skip('not rendered');
       return;
@@ -135,11 +137,14 @@ describe('rendered control-plane startup script', () => {
         readFileSync(join(installed, file), 'utf8'),
         readFileSync(join(ADDONS, file), 'utf8'),
       );
+    const installedAccess = join(sandbox.root, 'opt/k8s-bootstrap/access');
+    assert.deepEqual(filesUnder(installedAccess).sort(), filesUnder(ACCESS).sort());
     const calls = sandbox.calls();
     const order = [
       'kubeadm init',
-      'kubectl apply -f https://github.com/flannel-io',
+      `kubectl apply -f ${join(sandbox.dir, 'canal.yaml')}`,
       `kubectl apply -k ${installed}`,
+      `kubectl apply -k ${installedAccess}`,
     ].map((prefix) => calls.findIndex((call) => call.startsWith(prefix)));
     assert.ok(
       order.every((index) => index >= 0),
@@ -148,7 +153,7 @@ describe('rendered control-plane startup script', () => {
     assert.deepEqual(
       [...order].sort((a, b) => a - b),
       order,
-      'init, then Flannel, then add-ons',
+      'init, then Canal, then add-ons, then access',
     );
   });
 

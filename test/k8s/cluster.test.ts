@@ -9,7 +9,15 @@ import { findObject, parseManifests, renderOrSkip } from '../helpers/k8s-manifes
 import { repoPath } from '../helpers/paths.js';
 
 const CLUSTER_DIR = 'k8s/cluster';
-const CLUSTER_SCOPED = new Set(['APIService', 'ClusterRole', 'ClusterRoleBinding', 'Namespace']);
+const CLUSTER_SCOPED = new Set([
+  'APIService',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Namespace',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'StorageClass',
+]);
 
 function plainFiles(): string[] {
   return readdirSync(repoPath(CLUSTER_DIR))
@@ -115,7 +123,9 @@ test('metrics-server RBAC binds its ServiceAccount to what an aggregated API ser
   const objects = await renderOrSkip(t, CLUSTER_DIR);
   if (!objects) return;
   const bindings = objects.filter(
-    (o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding',
+    (o) =>
+      (o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') &&
+      o.metadata.name.includes('metrics-server'),
   );
   const granted = bindings.map((binding) => {
     const { roleRef, subjects } = binding as unknown as {

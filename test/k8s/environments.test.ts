@@ -1,6 +1,7 @@
 // The environment table of issue 4, value by value, on the rendered overlays: namespace,
 // NodePort, replicas, requests and limits, fault injection, the prod HPA; plus the settings
-// derived from them (heap limit, image, version label, config hash).
+// derived from them (heap limit, image, version label, config hash), and the environment tables
+// of README.md and docs/kubernetes.md read against the rendered overlays.
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,16 +20,23 @@ import {
   type K8sObject,
 } from '../helpers/k8s-manifests.js';
 import { bytes } from '../helpers/k8s-quantity.js';
+import { markdownTables, readmeSection } from '../helpers/markdown-tables.js';
 import { repoPath } from '../helpers/paths.js';
 import { requireTool } from '../helpers/tools.js';
+import { INITIAL_REPLICAS_ANNOTATION } from '../../scripts/deploy/render.js';
 
 interface Row {
   nodePort: number;
+  /**
+   * The pods a fresh environment runs: the Deployment's spec.replicas, or, where an HPA owns the
+   * count (no spec.replicas), the initial size the deploy scales a fresh Deployment to.
+   */
   replicas: number;
   memory: [request: string, limit: string];
   cpu: [request: string, limit: string];
   faultInjection: 'true' | 'false';
-  hpa: boolean;
+  /** The HPA's minReplicas and maxReplicas, or undefined for no HPA. */
+  hpa: [min: number, max: number] | undefined;
 }
 
 /** The table in the issue; namespace = environment name. */
@@ -39,7 +47,7 @@ const TABLE: Record<Environment, Row> = {
     memory: ['64Mi', '256Mi'],
     cpu: ['50m', '500m'],
     faultInjection: 'true',
-    hpa: false,
+    hpa: undefined,
   },
   stage: {
     nodePort: 30081,
@@ -47,7 +55,7 @@ const TABLE: Record<Environment, Row> = {
     memory: ['128Mi', '256Mi'],
     cpu: ['100m', '500m'],
     faultInjection: 'false',
-    hpa: false,
+    hpa: undefined,
   },
   prod: {
     nodePort: 30082,
@@ -55,7 +63,7 @@ const TABLE: Record<Environment, Row> = {
     memory: ['128Mi', '512Mi'],
     cpu: ['100m', '1000m'],
     faultInjection: 'false',
-    hpa: true,
+    hpa: [2, 10],
   },
 };
 
@@ -67,6 +75,27 @@ const PSA_LABELS = {
   'pod-security.kubernetes.io/warn': 'restricted',
   'pod-security.kubernetes.io/warn-version': 'v1.30',
 };
+
+/**
+ * The pods a fresh environment starts with, as the rendered Deployment declares it: spec.replicas,
+ * or the initial-size annotation the deploy scales a fresh Deployment to when an HPA owns the
+ * count. Both at once is an error (scripts/deploy refuses it too).
+ */
+function startingReplicas(deployment: Deployment, env: string): number | undefined {
+  const initial = deployment.metadata?.annotations?.[INITIAL_REPLICAS_ANNOTATION];
+  if (initial === undefined) return deployment.spec?.replicas;
+  assert.equal(
+    deployment.spec?.replicas,
+    undefined,
+    `${env} Deployment/hello-api: ${INITIAL_REPLICAS_ANNOTATION} beside spec.replicas`,
+  );
+  assert.match(
+    initial,
+    /^[1-9][0-9]*$/,
+    `${env} Deployment/hello-api: ${INITIAL_REPLICAS_ANNOTATION}`,
+  );
+  return Number(initial);
+}
 
 function appContainer(deployment: Deployment, env: string) {
   const container = deployment.spec?.template.spec?.containers.find((c) => c.name === 'hello-api');
@@ -80,11 +109,8 @@ for (const env of ENVIRONMENTS) {
   test(`${env}: namespace, NodePort, replicas, requests and limits match the table`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
-    for (const object of objects.filter((o) => o.kind !== 'Namespace'))
+    for (const object of objects)
       assert.equal(object.metadata.namespace, env, `${env} ${object.kind}: namespace`);
-    const namespaceLabels = findObject(objects, 'Namespace', env, env).metadata.labels ?? {};
-    for (const [label, value] of Object.entries(PSA_LABELS))
-      assert.equal(namespaceLabels[label], value, `${env} Namespace: ${label}`);
 
     const serviceSpec = findObject(objects, 'Service', 'hello-api', env).spec ?? {};
     assert.equal(serviceSpec.type, 'NodePort', `${env} Service/hello-api: type`);
@@ -95,7 +121,11 @@ for (const env of ENVIRONMENTS) {
     );
 
     const deployment = findObject(objects, 'Deployment', 'hello-api', env);
-    assert.equal(deployment.spec?.replicas, row.replicas, `${env} Deployment/hello-api: replicas`);
+    assert.equal(
+      startingReplicas(deployment, env),
+      row.replicas,
+      `${env} Deployment/hello-api: replicas (or ${INITIAL_REPLICAS_ANNOTATION} under an HPA)`,
+    );
     const resources = appContainer(deployment, env).resources;
     assert.deepEqual(
       {
@@ -180,13 +210,16 @@ for (const env of ENVIRONMENTS) {
       deployment.spec?.selector.matchLabels,
       `${env} PodDisruptionBudget/hello-api: selects the Deployment's pods`,
     );
+    // Under an HPA the count never stays below its minReplicas (checked with the HPA below).
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler') as
+      { spec: { minReplicas: number } } | undefined;
     assert.ok(
-      (deployment.spec?.replicas ?? 0) >= 2,
+      (deployment.spec?.replicas ?? hpa?.spec.minReplicas ?? 1) >= 2,
       `${env}: 2+ replicas, or the budget blocks drains`,
     );
   });
 
-  test(`${env}: ${row.hpa ? 'HPA 2-10 on CPU 70 % and memory 80 %' : 'no HPA'}`, async (t) => {
+  test(`${env}: ${row.hpa ? `HPA ${row.hpa.join('-')} on CPU 70 % and memory 80 %, owning the replica count; a fresh ${env} starts at ${row.replicas}` : 'no HPA'}`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
     const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
@@ -204,7 +237,23 @@ for (const env of ENVIRONMENTS) {
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hello-api' },
       `${where}: scaleTargetRef`,
     );
-    assert.deepEqual([spec.minReplicas, spec.maxReplicas], [2, 10], `${where}: min/maxReplicas`);
+    assert.deepEqual([spec.minReplicas, spec.maxReplicas], row.hpa, `${where}: min/maxReplicas`);
+    // Every apply would reset the HPA's count to a replicas in the manifest (Kubernetes docs,
+    // "Migrating Deployments and StatefulSets to horizontal autoscaling"). The deploy scales a
+    // fresh Deployment to the initial size instead (scripts/deploy); outside minReplicas to
+    // maxReplicas the HPA would undo that at its next sync, without any metric
+    // (pkg/controller/podautoscaler/horizontal.go).
+    const target = findObject(objects, 'Deployment', 'hello-api', env);
+    assert.equal(
+      target.spec?.replicas,
+      undefined,
+      `${env} Deployment/hello-api: no replicas under an HPA`,
+    );
+    const initial = startingReplicas(target, env);
+    assert.ok(
+      initial !== undefined && initial >= row.hpa[0] && initial <= row.hpa[1],
+      `${env} Deployment/hello-api: ${INITIAL_REPLICAS_ANNOTATION} ${String(initial)} must lie within the HPA's ${row.hpa.join('-')}`,
+    );
     const targets: Record<string, unknown[]> = {};
     for (const metric of spec.metrics ?? [])
       targets[metric.resource?.name ?? metric.type] = [
@@ -243,7 +292,51 @@ for (const env of ENVIRONMENTS) {
   });
 }
 
-test('each overlay namespace equals the one in k8s/cluster/namespaces.yaml', async (t) => {
+/** The environment table (first header cell "env", a "replicas" column) of a Markdown text. */
+function environmentTable(markdown: string, source: string) {
+  const table = markdownTables(markdown).find(
+    (candidate) => candidate.header[0] === 'env' && candidate.header.includes('replicas'),
+  );
+  assert.ok(table, `${source}: no environment table (header "env", column "replicas")`);
+  return table;
+}
+
+const readme = readFileSync(repoPath('README.md'), 'utf8');
+const DOC_TABLES: [source: string, markdown: string][] = [
+  ['README.md section kubernetes', readmeSection(readme, 'kubernetes') ?? ''],
+  ['docs/kubernetes.md', readFileSync(repoPath('docs/kubernetes.md'), 'utf8')],
+];
+
+for (const [source, markdown] of DOC_TABLES)
+  test(`${source}: the environment table's replicas and HPA range are what each overlay renders`, async (t) => {
+    const table = environmentTable(markdown, source);
+    assert.deepEqual(
+      table.rows.map((row) => row.env),
+      [...ENVIRONMENTS],
+      `${source}: one row per environment`,
+    );
+    for (const row of table.rows) {
+      const env = row.env as Environment;
+      const objects = await renderOrSkip(t, overlayDir(env));
+      if (!objects) return;
+      const deployment = findObject(objects, 'Deployment', 'hello-api', env);
+      assert.equal(
+        row.replicas,
+        String(startingReplicas(deployment, env)),
+        `${source} ${env}: replicas (a fresh ${env}'s pods)`,
+      );
+      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler') as
+        { spec: { minReplicas?: number; maxReplicas: number } } | undefined;
+      const stated = /\bHPA (\d+)-(\d+)\b/.exec(row.extras ?? '');
+      assert.deepEqual(
+        stated ? [Number(stated[1]), Number(stated[2])] : undefined,
+        hpa ? [hpa.spec.minReplicas ?? 1, hpa.spec.maxReplicas] : undefined,
+        `${source} ${env}: "HPA <min>-<max>" in extras, as rendered (or none without an HPA)`,
+      );
+    }
+  });
+
+test('k8s/cluster alone defines the namespaces, restricted; no overlay renders one', async (t) => {
   const cluster = await renderOrSkip(t, 'k8s/cluster');
   if (!cluster) return;
   for (const name of [...ENVIRONMENTS, 'monitoring']) {
@@ -255,13 +348,14 @@ test('each overlay namespace equals the one in k8s/cluster/namespaces.yaml', asy
     ).metadata.labels;
     assert.deepEqual(labels, PSA_LABELS, `k8s/cluster Namespace/${name}`);
   }
+  // The deployers may not write Namespaces (k8s/access): an overlay that rendered one would fail.
   for (const env of ENVIRONMENTS) {
     const overlay = (await renderOrSkip(t, overlayDir(env))) ?? [];
-    const labels = findObject(overlay, 'Namespace', env, env).metadata.labels ?? {};
-    const psa = Object.entries(labels).filter(([key]) =>
-      key.startsWith('pod-security.kubernetes.io/'),
+    assert.deepEqual(
+      overlay.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name),
+      [],
+      `${overlayDir(env)} renders a Namespace`,
     );
-    assert.deepEqual(Object.fromEntries(psa), PSA_LABELS, `${env} Namespace: PSA labels`);
   }
 });
 

@@ -38,32 +38,43 @@ function inventory(objects: ReturnType<typeof parseManifests>): string[] {
 }
 
 for (const env of ENVIRONMENTS) {
-  test(`${env} overlay renders its namespace and the whole application`, async (t) => {
+  test(`${env} overlay renders the whole application (its namespace is k8s/cluster's)`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
-    const expected = [...APP_OBJECTS, `Namespace/${env}`];
+    const expected = [...APP_OBJECTS];
     if (env === 'prod') expected.push('HorizontalPodAutoscaler/hello-api');
     assert.deepEqual(inventory(objects), expected.sort(), `${overlayDir(env)}: rendered objects`);
   });
 }
 
-test('k8s/cluster renders the namespaces and metrics-server', async (t) => {
+test('k8s/cluster renders the namespaces, their label policy, metrics-server and the local-path StorageClass', async (t) => {
   const objects = await renderOrSkip(t, 'k8s/cluster');
   if (!objects) return;
   assert.deepEqual(inventory(objects), [
     'APIService/v1beta1.metrics.k8s.io',
+    'ClusterRole/local-path-provisioner',
     'ClusterRole/system:aggregated-metrics-reader',
     'ClusterRole/system:metrics-server',
+    'ClusterRoleBinding/local-path-provisioner',
     'ClusterRoleBinding/metrics-server:system:auth-delegator',
     'ClusterRoleBinding/system:metrics-server',
+    'ConfigMap/local-path-config',
+    'Deployment/local-path-provisioner',
     'Deployment/metrics-server',
     'Namespace/dev',
+    'Namespace/local-path-storage',
     'Namespace/monitoring',
     'Namespace/prod',
     'Namespace/stage',
+    'Role/local-path-provisioner',
+    'RoleBinding/local-path-provisioner',
     'RoleBinding/metrics-server-auth-reader',
     'Service/metrics-server',
+    'ServiceAccount/local-path-provisioner',
     'ServiceAccount/metrics-server',
+    'StorageClass/local-path',
+    'ValidatingAdmissionPolicy/pod-security-labels-admins-only',
+    'ValidatingAdmissionPolicyBinding/pod-security-labels-admins-only',
   ]);
 });
 

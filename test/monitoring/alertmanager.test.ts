@@ -1,6 +1,8 @@
 // The Alertmanager configuration exactly as the alertmanager-config ConfigMap ships it: amtool
-// accepts it, `amtool config routes test` sends each kind of alert to the right receiver, and a
-// real Alertmanager inhibits a warning while the critical of the same alert and namespace fires.
+// accepts it, it reads exactly the receiver Secret keys of scripts/monitor/receivers.ts,
+// `amtool config routes test` sends each kind of alert to the right receiver (Watchdog to the
+// heartbeat), and a real Alertmanager inhibits a warning while the critical of the same alert and
+// namespace fires, and the Watchdog while notifications are failing.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import {
   waitUntil,
   type LocalProcess,
 } from '../../scripts/monitor/processes.js';
+import { RECEIVER_SECRET_KEYS } from '../../scripts/monitor/receivers.js';
 import {
   ALERTMANAGER_CONFIG_KEY,
   CONFIG_MAPS,
@@ -40,16 +43,21 @@ function configWithPlaceholderSecrets(): string {
   return path;
 }
 
-test('receiver targets come from the Secret mount, never from git', () => {
+test('receiver targets come from the Secret mount, exactly the keys receivers.ts lists, never from git', () => {
   const config = parse(shippedText) as { receivers: Record<string, unknown>[] };
   // Any literal URL setting would put a webhook (a credential) into git.
   assert.doesNotMatch(shippedText, /\b(api_url|url|webhook_url|auth_password):/);
-  assert.deepEqual([...receiverSecretKeys()].sort(), [
-    ['pager', 'pager-url'],
-    ['team', 'team-url'],
-  ]);
-  const blackhole = config.receivers.find((receiver) => receiver.name === 'blackhole');
-  assert.deepEqual(blackhole, { name: 'blackhole' }, 'the Watchdog receiver has no integrations');
+  assert.deepEqual(
+    Object.fromEntries(receiverSecretKeys()),
+    RECEIVER_SECRET_KEYS,
+    'alertmanager.yml and scripts/monitor/receivers.ts disagree',
+  );
+  // Every receiver notifies somewhere: the Watchdog's goes to the heartbeat, none is a blackhole.
+  for (const receiver of config.receivers)
+    assert.ok(
+      Object.keys(receiver).some((key) => key.endsWith('_configs')),
+      `${String(receiver.name)} has no integration`,
+    );
 });
 
 test('amtool check-config accepts the shipped config (placeholder receiver URLs)', async (t) => {
@@ -57,7 +65,7 @@ test('amtool check-config accepts the shipped config (placeholder receiver URLs)
   if (!amtool) return;
   const result = await run(amtool, ['check-config', configWithPlaceholderSecrets()]);
   assert.equal(result.code, 0, `amtool check-config:\n${result.stdout}${result.stderr}`);
-  assert.match(result.stdout, /1 inhibit rules/);
+  assert.match(result.stdout, /2 inhibit rules/);
 });
 
 const ROUTES: { labels: Record<string, string>; receiver: string; why: string }[] = [
@@ -80,14 +88,24 @@ const ROUTES: { labels: Record<string, string>; receiver: string; why: string }[
     why: 'a broken pipeline pages',
   },
   {
+    labels: { alertname: 'NodeFilesystemSpaceFillingUp', severity: 'critical', node: 'node-1' },
+    receiver: 'pager',
+    why: 'a cluster-wide critical (no namespace) pages',
+  },
+  {
     labels: { alertname: 'HelloApiHighErrorRate', severity: 'warning', namespace: 'prod' },
     receiver: 'team',
     why: 'a prod warning goes to the team channel',
   },
   {
-    labels: { alertname: 'HelloApiTargetDown', severity: 'critical', namespace: 'dev' },
+    labels: { alertname: 'HelloApiNoReadyPods', severity: 'critical', namespace: 'stage' },
     receiver: 'team',
-    why: 'critical outside prod does not page',
+    why: 'critical in stage does not page',
+  },
+  {
+    labels: { alertname: 'HelloApiNoReadyPods', severity: 'critical', namespace: 'dev' },
+    receiver: 'team',
+    why: 'critical in dev does not page',
   },
   {
     labels: { alertname: 'KubeNodeNotReady', severity: 'warning', node: 'node-1' },
@@ -96,8 +114,8 @@ const ROUTES: { labels: Record<string, string>; receiver: string; why: string }[
   },
   {
     labels: { alertname: 'Watchdog', severity: 'none' },
-    receiver: 'blackhole',
-    why: 'Watchdog reaches no integration',
+    receiver: 'heartbeat',
+    why: "Watchdog pings the dead man's switch, nothing else",
   },
 ];
 
@@ -186,5 +204,49 @@ describe('a running Alertmanager with the shipped config', () => {
     assert.ok((state(listed, 'warning', 'prod')?.inhibitedBy.length ?? 0) > 0);
     assert.equal(state(listed, 'critical', 'prod')?.state, 'active');
     assert.equal(state(listed, 'warning', 'stage')?.state, 'active');
+  });
+
+  test("failing notifications silence the Watchdog, so the heartbeat stops and the dead man's switch pages", async (t) => {
+    if (!alertmanager) {
+      if (IN_CI) assert.fail('alertmanager not found on PATH: .ci/run must install it');
+      t.skip('alertmanager not found on PATH (Debian package prometheus-alertmanager)');
+      return;
+    }
+    const url = alertmanager.url;
+    const post = async (alertname: string, labels: Record<string, string> = {}) => {
+      const response = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          { labels: { alertname, ...labels }, startsAt: new Date().toISOString() },
+        ]),
+      });
+      assert.equal(response.status, 200, await response.text());
+    };
+    const watchdogState = async () => {
+      const listed = (await (
+        await fetch(`${url}/api/v2/alerts?filter=alertname%3D%22Watchdog%22`)
+      ).json()) as {
+        status: { state: string };
+      }[];
+      return listed[0]?.status.state;
+    };
+    await post('Watchdog', { severity: 'none' });
+    await waitUntil(
+      'the Watchdog to be listed',
+      async () => (await watchdogState()) !== undefined,
+      15_000,
+    );
+    assert.equal(await watchdogState(), 'active', 'nothing failing: the Watchdog flows');
+    await post('AlertmanagerClusterFailedToSendAlerts', {
+      severity: 'critical',
+      namespace: 'monitoring',
+      integration: 'slack',
+    });
+    await waitUntil(
+      'the Watchdog to be inhibited',
+      async () => (await watchdogState()) === 'suppressed',
+      15_000,
+    );
   });
 });

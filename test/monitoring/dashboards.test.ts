@@ -85,8 +85,58 @@ test('the views the issue asks for exist: RED by route, pods vs requests/limits,
   has('container memory', /container_memory_working_set_bytes/);
   for (const series of ['status_current_replicas', 'status_desired_replicas', 'spec_max_replicas'])
     has(`HPA ${series}`, new RegExp(`kube_horizontalpodautoscaler_${series}`));
-  has('availability budget remaining', /\[30d\].*\/ 0\.001/s);
-  has('latency budget remaining', /le="0\.5".*\[30d\].*\/ 0\.01/s);
+  // Budgets from the 5-minute recording rules, never 30 days of raw counters per refresh.
+  has(
+    'availability budget remaining',
+    /^namespace:hello_api_slo_availability_budget:remaining_ratio30d\{/,
+  );
+  has('latency budget remaining', /^namespace:hello_api_slo_latency_budget:remaining_ratio30d\{/);
+  assert.ok(!queries.some((expr) => /\[30d\]/.test(expr)), 'a panel reads 30 days of raw data');
+  for (const slo of ['errors', 'slow_requests'])
+    for (const window of ['5m', '30m', '1h', '2h', '6h', '1d', '3d'])
+      has(
+        `${slo} burn rate over ${window}`,
+        new RegExp(`namespace:hello_api_slo_${slo}:ratio_rate${window}\\{`),
+      );
+  has('CPU throttling', /container_cpu_cfs_throttled_periods_total/);
+  has('restarts', /kube_pod_container_status_restarts_total/);
+  has('OOM kills', /kube_pod_container_status_last_terminated_reason\{.*reason="OOMKilled"/);
+  has('replicas available', /kube_deployment_status_replicas_available/);
+  has('replicas desired', /kube_deployment_spec_replicas/);
+  for (const metric of [
+    'node_cpu_seconds_total',
+    'node_memory_MemAvailable_bytes',
+    'node_filesystem_avail_bytes',
+    'node_timex_offset_seconds',
+  ])
+    has(`node panel ${metric}`, new RegExp(metric));
+});
+
+test('SLO burn-rate panels draw the alert thresholds; deploys are annotated from app_info changes', () => {
+  for (const dashboard of shippedDashboards().values()) {
+    const burn = (
+      dashboard.panels as (Panel & {
+        fieldConfig?: { defaults?: { thresholds?: { steps: { value: number | null }[] } } };
+      })[]
+    ).filter((panel) => /burn rate/i.test(panel.title));
+    assert.equal(burn.length, 2, `${dashboard.uid}: one burn-rate panel per SLO`);
+    for (const panel of burn) {
+      const steps = (panel.fieldConfig?.defaults?.thresholds?.steps ?? []).map(
+        (step) => step.value,
+      );
+      for (const factor of [1, 3, 6, 14.4])
+        assert.ok(steps.includes(factor), `${panel.title}: no ${factor}x threshold`);
+    }
+    const annotations =
+      (dashboard as { annotations?: { list: { name: string; expr?: string }[] } }).annotations
+        ?.list ?? [];
+    const deploys = annotations.find((a) => a.name === 'Deploys');
+    assert.match(
+      deploys?.expr ?? '',
+      /app_info\{.*\}.*unless.*app_info\{.*\} offset/s,
+      'no deploy annotation from app_info',
+    );
+  }
 });
 
 test('promtool parses every dashboard query (variables substituted) as a rule expression', async (t) => {

@@ -35,10 +35,15 @@ test('README monitoring section: alert count, NodePort, scrape interval, retenti
     global: { scrape_interval: string };
   };
   assert.ok(section.includes(`${config.global.scrape_interval.replace('s', ' s')} scrapes`));
-  const deployment = readFileSync(repoPath('k8s/monitoring/prometheus/deployment.yaml'), 'utf8');
-  const days = /retention\.time=(\d+)d/.exec(deployment)?.[1] ?? '';
-  const size = /retention\.size=(\d+GB)/.exec(deployment)?.[1] ?? '';
+  const statefulSet = readFileSync(repoPath('k8s/monitoring/prometheus/statefulset.yaml'), 'utf8');
+  const days = /retention\.time=(\d+)d/.exec(statefulSet)?.[1] ?? '';
+  const size = /retention\.size=(\d+GB)/.exec(statefulSet)?.[1] ?? '';
   assert.ok(section.includes(`${days} days or ${size.replace('GB', ' GB')}`));
+  const minor = /prometheus:v(\d+\.\d+)\./.exec(statefulSet)?.[1] ?? '';
+  assert.ok(
+    section.includes(`Prometheus ${minor} LTS`),
+    `README must name Prometheus ${minor} LTS`,
+  );
 });
 
 test('README monitoring section names make targets that exist', () => {
@@ -47,6 +52,19 @@ test('README monitoring section names make targets that exist', () => {
   assert.ok(targets.includes('monitor'), 'README must show make monitor');
   for (const target of targets)
     assert.match(makefile, new RegExp(`^${target}:.*## `, 'm'), `make ${target}`);
+});
+
+test("every alert's runbook section says what it means, what to check first, how to fix and how to silence it", () => {
+  const runbook = readFileSync(repoPath('docs/runbook.md'), 'utf8');
+  const sections = new Map(
+    runbook.split(/\n(?=## )/).map((part) => [/^## (\S+)/.exec(part)?.[1] ?? '', part]),
+  );
+  const problems: string[] = [];
+  for (const alert of alerts)
+    for (const part of ['Meaning', 'Check', 'Fix', 'Silence'])
+      if (!(sections.get(alert) ?? '').includes(`**${part}.**`))
+        problems.push(`docs/runbook.md ## ${alert}: no **${part}.** paragraph`);
+  assert.deepEqual(problems, []);
 });
 
 test('docs/monitoring.md has one alert-table row per alert, and the runbook a section for each', () => {

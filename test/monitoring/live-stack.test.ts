@@ -1,13 +1,13 @@
 // The whole path with real processes: the built service, Prometheus with the shipped rules
 // (every `for:` shortened to 0s in the test's own copy) scraping it every second on loopback as
 // if it ran in namespace prod, and Alertmanager with the shipped routes whose receivers point at
-// a webhook this test listens on. Traffic, then injected errors, must show up as metrics, as a
+// a webhook this test listens on (the dead man's switch has its own test). Traffic, then injected errors, must show up as metrics, as a
 // non-empty alert expression, and as notifications at the right receivers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { ALERTMANAGER_NAMES, findExecutable, waitUntil } from '../../scripts/monitor/processes.js';
 import { startMonitoringStack, type MonitoringStack } from '../../scripts/monitor/stack.js';
-import type { Notification } from '../../scripts/monitor/webhook-sink.js';
+import { notificationTitle } from '../../scripts/monitor/webhook-sink.js';
 import {
   dashboardQueries,
   metricNames,
@@ -17,14 +17,18 @@ import {
   substituteVariables,
   tempDir,
 } from '../helpers/monitoring-config.js';
+import { FAULT_AUTH, FAULT_TOKEN_ENV } from '../helpers/fault-token.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { requireTool } from '../helpers/tools.js';
 
 const ENVIRONMENT = 'prod';
 /** Long enough for rate() to see several 1 s scrapes. */
 const RATE_WINDOW = '30s';
-/** Series only a cluster produces (kubelet cAdvisor, kube-state-metrics): none on this machine. */
-const CLUSTER_ONLY = /^(kube_|container_)/;
+/**
+ * Series only a cluster produces (kubelet cAdvisor, kube-state-metrics, node-exporter, etcd,
+ * CoreDNS, the API server): none on this machine. Alertmanager cluster gossip is off locally.
+ */
+const CLUSTER_ONLY = /^(kube_|container_|node_|etcd_|coredns_|apiserver_|alertmanager_cluster_)/;
 
 interface QueryResult {
   status: string;
@@ -68,16 +72,11 @@ function running(t: TestContext): boolean {
   return true;
 }
 
-function alertnameOf(notification: Notification): string {
-  const attachments = notification.body.attachments as { title?: string }[] | undefined;
-  return attachments?.[0]?.title ?? '';
-}
-
 describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
   before(async () => {
     if (!findExecutable('prometheus') || !findExecutable(...ALERTMANAGER_NAMES)) return;
     service = await startService({
-      env: { FAULT_INJECTION_ENABLED: 'true' },
+      env: { FAULT_INJECTION_ENABLED: 'true', ...FAULT_TOKEN_ENV },
     });
     stack = await startMonitoringStack({
       dir: work.path,
@@ -94,13 +93,17 @@ describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
     work.cleanup();
   });
 
-  test('Prometheus scrapes the service as up, labelled namespace, pod and environment', async (t) => {
+  test('Prometheus scrapes the service as up, labelled namespace and pod; app_info keeps its own environment label', async (t) => {
     if (!running(t)) return;
     await waitUntil('up{job="hello-api"} == 1', () => nonEmpty('up{job="hello-api"} == 1'), 15_000);
     const [series] = (await query('up{job="hello-api"}')).data?.result ?? [];
     assert.equal(series?.metric.namespace, ENVIRONMENT);
-    assert.equal(series.metric.environment, ENVIRONMENT);
     assert.ok(series.metric.pod);
+    await waitUntil('app_info', () => nonEmpty('app_info{job="hello-api"}'), 15_000);
+    const [info] = (await query('app_info{job="hello-api"}')).data?.result ?? [];
+    // A target label of the same name would have renamed it to exported_environment.
+    assert.ok(info?.metric.environment, JSON.stringify(info?.metric));
+    assert.equal(info.metric.exported_environment, undefined);
   });
 
   test('every metric the rules and dashboards read exists (cluster-only kube_*/container_* aside)', async (t) => {
@@ -133,7 +136,7 @@ describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
     assert.ok(service);
     const faults = await fetch(`${service.url}/faults`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...FAULT_AUTH },
       body: JSON.stringify({ errorRate: 1 }),
     });
     assert.equal(faults.status, 200);
@@ -154,12 +157,12 @@ describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
     assert.ok(Number(series.value[1]) > 0.05);
   });
 
-  test('notifications arrive: error rate at the team webhook, the prod SLO page at the pager, Watchdog nowhere', async (t) => {
+  test('notifications arrive: error rate at the team webhook, the prod SLO page at the pager, Watchdog at the heartbeat only', async (t) => {
     if (!running(t)) return;
     assert.ok(stack);
     const received = stack.sink.received;
     const arrived = (path: string, alertname: string) =>
-      received.some((n) => n.path === path && alertnameOf(n).includes(alertname));
+      received.some((n) => n.path === path && notificationTitle(n).includes(alertname));
     await waitUntil(
       'HelloApiHighErrorRate at /team and HelloApiAvailabilityErrorBudgetBurn at /pager',
       () =>
@@ -169,13 +172,17 @@ describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
         ),
       30_000,
     );
-    const titles = received.map((n) => `${n.path} ${alertnameOf(n)}`);
+    const titles = received.map((n) => `${n.path} ${notificationTitle(n)}`);
     assert.ok(
       titles.some((title) => title === '/team [FIRING] HelloApiHighErrorRate (prod)'),
       titles.join('\n'),
     );
-    // Watchdog fired at the first evaluation, long before these: it must have gone nowhere.
-    assert.ok(!titles.some((title) => title.includes('Watchdog')), titles.join('\n'));
+    // Watchdog fired at the first evaluation, long before these: only the heartbeat gets it.
+    assert.ok(titles.includes('/heartbeat [FIRING] Watchdog'), titles.join('\n'));
+    assert.ok(
+      !titles.some((title) => title.includes('Watchdog') && !title.startsWith('/heartbeat')),
+      titles.join('\n'),
+    );
     assert.ok(!arrived('/pager', 'HelloApiHighErrorRate'), 'a warning must not page');
   });
 

@@ -15,6 +15,7 @@ import {
 import {
   extractConfigMap,
   markdownAnchors,
+  metricNames,
   shippedAlerts,
   tempDir,
 } from '../helpers/monitoring-config.js';
@@ -36,12 +37,20 @@ const K8S_SD_FIELDS = new Set([
 ]);
 
 interface ScrapeConfig {
-  job_name: string;
+  /** Unset on the alerting section's Alertmanager discovery, which has the same shape. */
+  job_name?: string;
   scrape_interval?: string;
   metrics_path?: string;
   honor_labels?: boolean;
   kubernetes_sd_configs?: Record<string, unknown>[];
-  relabel_configs?: { source_labels?: string[]; target_label?: string; action?: string }[];
+  metric_relabel_configs?: unknown[];
+  relabel_configs?: {
+    source_labels?: string[];
+    target_label?: string;
+    action?: string;
+    regex?: string;
+    replacement?: string;
+  }[];
   static_configs?: { targets: string[] }[];
   [key: string]: unknown;
 }
@@ -49,7 +58,7 @@ interface ScrapeConfig {
 interface PrometheusConfig {
   global: { scrape_interval: string; evaluation_interval: string };
   scrape_configs: ScrapeConfig[];
-  alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+  alerting: { alertmanagers: ScrapeConfig[] };
 }
 
 const work = tempDir('prometheus-config');
@@ -71,7 +80,7 @@ const job = (name: string): ScrapeConfig => {
  */
 function withoutKubernetesSd(): string {
   const copy = parse(configText) as PrometheusConfig;
-  for (const scrape of copy.scrape_configs) {
+  for (const scrape of [...copy.scrape_configs, ...copy.alerting.alertmanagers]) {
     if (!scrape.kubernetes_sd_configs) continue;
     for (const sd of scrape.kubernetes_sd_configs) {
       for (const field of Object.keys(sd))
@@ -85,7 +94,8 @@ function withoutKubernetesSd(): string {
       );
     }
     delete scrape.kubernetes_sd_configs;
-    scrape.file_sd_configs = [{ files: [join(work.path, `${scrape.job_name}-targets.json`)] }];
+    const name = scrape.job_name ?? 'alertmanagers';
+    scrape.file_sd_configs = [{ files: [join(work.path, `${name}-targets.json`)] }];
   }
   return stringify(copy);
 }
@@ -108,15 +118,31 @@ test('promtool check config accepts prometheus.yml from the prometheus-config Co
   assert.equal(result.code, 0, `promtool check config failed:\n${result.stdout}${result.stderr}`);
 });
 
-test('scrape settings: 15 s interval, alerts go to the in-cluster Alertmanager', () => {
+test('scrape settings: 15 s interval; alerts go to every ready Alertmanager pod, discovered', () => {
   assert.equal(config.global.scrape_interval, '15s');
   assert.equal(config.global.evaluation_interval, '15s');
-  assert.deepEqual(config.alerting.alertmanagers[0]?.static_configs[0]?.targets, [
-    'alertmanager.monitoring.svc:9093',
-  ]);
+  const [alertmanagers] = config.alerting.alertmanagers;
+  assert.equal(config.alerting.alertmanagers.length, 1);
+  assert.ok(alertmanagers);
+  // A static Service address would stay "discovered" while no Alertmanager answers, and
+  // PrometheusNotConnectedToAlertmanagers could never fire.
+  assert.equal(alertmanagers.static_configs, undefined);
+  assert.equal(alertmanagers.kubernetes_sd_configs?.[0]?.role, 'endpointslice');
+  const keeps = (alertmanagers.relabel_configs ?? []).filter((r) => r.action === 'keep');
+  const rules = keeps.map((r) => `${(r.source_labels ?? []).join(';')}=${String(r.regex)}`);
+  assert.ok(
+    rules.includes(
+      '__meta_kubernetes_service_name;__meta_kubernetes_endpointslice_port_name=alertmanager;http',
+    ),
+    rules.join('\n'),
+  );
+  assert.ok(
+    rules.includes('__meta_kubernetes_endpointslice_endpoint_conditions_ready=true'),
+    rules.join('\n'),
+  );
 });
 
-test('hello-api job: annotated hello-api pods in dev/stage/prod, labelled namespace, pod, environment', () => {
+test('hello-api job: annotated hello-api pods in dev/stage/prod, labelled namespace and pod, no environment label', () => {
   const app = job('hello-api');
   const sd = app.kubernetes_sd_configs?.[0];
   assert.equal(sd?.role, 'pod');
@@ -127,7 +153,9 @@ test('hello-api job: annotated hello-api pods in dev/stage/prod, labelled namesp
   assert.ok(keeps.includes('__meta_kubernetes_pod_label_app_kubernetes_io_name'));
   const targets = new Map(relabel.map((r) => [r.target_label, r.source_labels?.join(';')]));
   assert.equal(targets.get('namespace'), '__meta_kubernetes_namespace');
-  assert.equal(targets.get('environment'), '__meta_kubernetes_namespace');
+  // A target label "environment" would rename the service's app_info{environment} label to
+  // exported_environment: the namespace already is the environment.
+  assert.equal(targets.has('environment'), false);
   assert.equal(targets.get('pod'), '__meta_kubernetes_pod_name');
   assert.equal(
     targets.get('__address__'),
@@ -139,16 +167,63 @@ test('hello-api job: annotated hello-api pods in dev/stage/prod, labelled namesp
   );
 });
 
-test('cluster jobs: cAdvisor on the kubelet, kube-state-metrics with honor_labels, API server, self', () => {
+test('cluster jobs: cAdvisor, node-exporter, kube-state-metrics, API server, etcd, CoreDNS, self, each Alertmanager', () => {
+  assert.deepEqual(config.scrape_configs.map((s) => s.job_name).sort(), [
+    'alertmanager',
+    'apiserver',
+    'coredns',
+    'etcd',
+    'hello-api',
+    'kube-state-metrics',
+    'kubelet-cadvisor',
+    'node-exporter',
+    'prometheus',
+  ]);
   const cadvisor = job('kubelet-cadvisor');
   assert.equal(cadvisor.metrics_path, '/metrics/cadvisor');
   assert.equal(cadvisor.kubernetes_sd_configs?.[0]?.role, 'node');
+  assert.deepEqual(job('node-exporter').kubernetes_sd_configs?.[0]?.namespaces, {
+    names: ['node-exporter'],
+  });
   assert.equal(job('kube-state-metrics').honor_labels, true);
-  assert.equal(job('apiserver').kubernetes_sd_configs?.[0]?.role, 'endpoints');
+  assert.equal(job('apiserver').kubernetes_sd_configs?.[0]?.role, 'endpointslice');
+  // etcd on control-plane nodes only, at kubeadm's metrics port.
+  const etcd = job('etcd').relabel_configs ?? [];
+  assert.ok(
+    etcd.some(
+      (r) =>
+        r.action === 'keep' &&
+        r.source_labels?.[0] ===
+          '__meta_kubernetes_node_labelpresent_node_role_kubernetes_io_control_plane',
+    ),
+  );
+  assert.ok(etcd.some((r) => r.target_label === '__address__' && r.replacement === '$1:2381'));
+  assert.equal(job('coredns').kubernetes_sd_configs?.[0]?.role, 'endpointslice');
   assert.deepEqual(job('prometheus').static_configs?.[0]?.targets, ['localhost:9090']);
-  assert.deepEqual(job('alertmanager').static_configs?.[0]?.targets, [
-    'alertmanager.monitoring.svc:9093',
-  ]);
+  // Every Alertmanager pod, not the Service: membership and delivery are per instance.
+  assert.equal(job('alertmanager').static_configs, undefined);
+  assert.equal(job('alertmanager').kubernetes_sd_configs?.[0]?.role, 'endpointslice');
+});
+
+test('metric_relabel keep lists keep every metric the shipped rules read from those jobs', () => {
+  const kept = (name: string) => {
+    const keep = (
+      job(name).metric_relabel_configs as { regex?: string; action?: string }[] | undefined
+    )?.find((r) => r.action === 'keep');
+    return keep?.regex === undefined ? undefined : new RegExp(`^(?:${keep.regex})$`);
+  };
+  const problems: string[] = [];
+  for (const rule of shippedAlerts())
+    for (const [jobName, prefix] of [
+      ['etcd', /^etcd_/],
+      ['coredns', /^coredns_/],
+      ['apiserver', /^apiserver_/],
+      ['kubelet-cadvisor', /^container_/],
+    ] as const)
+      for (const metric of metricNames(rule.expr))
+        if (prefix.test(metric) && !(kept(jobName)?.test(metric) ?? true))
+          problems.push(`${rule.alert} reads ${metric}, which job ${jobName} drops`);
+  assert.deepEqual(problems, []);
 });
 
 for (const [key] of Object.entries(shippedConfigMap(CONFIG_MAPS.rules).data)) {
@@ -179,18 +254,51 @@ test('every alert has a severity, summary, description and a runbook_url that re
   assert.deepEqual(problems, []);
 });
 
-test('prod pages, non-prod does not: alerts split by environment have critical only in prod', () => {
+/** The alerts that may page, and why: symptoms of prod, blindness, and imminent cluster loss. */
+const PAGING = new Set([
+  'HelloApiNoReadyPods',
+  'HelloApiTargetMissing',
+  'HelloApiAvailabilityErrorBudgetBurn',
+  'HelloApiLatencyErrorBudgetBurn',
+  'PrometheusRuleEvaluationFailures',
+  'PrometheusNotConnectedToAlertmanagers',
+  'PrometheusErrorSendingAlertsToAnyAlertmanager',
+  'AlertmanagerClusterFailedToSendAlerts',
+  'NodeFilesystemSpaceFillingUp',
+  'NodeFilesystemAlmostOutOfSpace',
+  'KubeClientCertificateExpiration',
+  'EtcdDatabaseQuotaLowSpace',
+]);
+
+test('page on symptoms only: critical just for the listed alerts, and for hello-api only in prod', () => {
+  const problems: string[] = [];
   for (const rule of shippedAlerts()) {
     if (rule.labels?.severity !== 'critical') continue;
-    const scoped = /namespace=~?"([^"]*)"/.exec(rule.expr)?.[1];
-    // Critical alerts are either prod-only or about the monitoring pipeline itself.
-    if (scoped !== undefined)
-      assert.equal(scoped, 'prod', `${rule.alert} is critical outside prod`);
-    else
-      assert.equal(
-        rule.file,
-        'monitoring.rules.yml',
-        `${rule.alert} is critical in every namespace`,
+    if (!PAGING.has(rule.alert))
+      problems.push(`${rule.alert} is critical but is a cause, not a symptom`);
+    const scoped = [...rule.expr.matchAll(/namespace=~?"([^"]*)"/g)].map((m) => m[1]);
+    if (rule.file === 'hello-api.rules.yml' || rule.file === 'slo.rules.yml')
+      if (scoped.length === 0 || scoped.some((namespace) => namespace !== 'prod'))
+        problems.push(`${rule.alert} is critical outside prod`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("SLO burn-rate alerts: one rule per window pair, each with the mixin's for:", () => {
+  const expected = { '1h/5m': '2m', '6h/30m': '15m', '1d/2h': '1h', '3d/6h': '3h' };
+  for (const name of ['HelloApiAvailabilityErrorBudgetBurn', 'HelloApiLatencyErrorBudgetBurn']) {
+    const rules = shippedAlerts().filter((rule) => rule.alert === name);
+    const found = Object.fromEntries(
+      rules.map((r) => [`${r.labels?.long_window ?? ''}/${r.labels?.short_window ?? ''}`, r.for]),
+    );
+    assert.deepEqual(found, expected, name);
+    for (const rule of rules) {
+      const windows = [...rule.expr.matchAll(/ratio_rate(\w+)\{/g)].map((m) => m[1]);
+      assert.deepEqual(
+        windows,
+        [rule.labels?.long_window, rule.labels?.short_window],
+        `${name} ${rule.for}`,
       );
+    }
   }
 });

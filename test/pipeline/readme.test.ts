@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { repoPath } from '../helpers/paths.js';
+import { NODE_PORTS } from '../../scripts/deploy/options.js';
 import {
   jobsThatRun,
   loadWorkflow,
+  plan,
   runContext,
   workflowFiles,
 } from '../helpers/pipeline-workflows.js';
@@ -55,17 +57,18 @@ test('the README lists exactly the workflow jobs', () => {
   assert.deepEqual(firstColumn('Job'), Object.keys(ciCd.jobs).sort());
 });
 
-test('the README branch table is the workflow branch -> environment mapping', () => {
+test('the README branch table is the workflow branch -> environment mapping', async () => {
   const push = (ciCd.on.push as { branches: string[] }).branches;
   const rows = table('Branch');
   assert.deepEqual(rows.map((row) => row[0]).sort(), [...push].sort());
   for (const [branch, environment, nodePort] of rows) {
-    const deploys = jobsThatRun(ciCd, runContext('push', `refs/heads/${branch ?? ''}`)).filter(
-      (id) => id.startsWith('deploy-'),
+    const ref = `refs/heads/${branch ?? ''}`;
+    const planned = await plan('push', ref);
+    const deploys = jobsThatRun(ciCd, runContext('push', ref, planned)).filter((id) =>
+      id.startsWith('deploy-'),
     );
     assert.deepEqual(deploys, [`deploy-${environment ?? ''}`], `branch ${branch ?? ''}`);
-    const ports: Record<string, string> = { dev: '30080', stage: '30081', prod: '30082' };
-    assert.equal(nodePort, ports[environment ?? '']);
+    assert.equal(nodePort, String(NODE_PORTS[environment ?? '']));
   }
 });
 

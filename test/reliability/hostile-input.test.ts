@@ -10,7 +10,9 @@
 // Found so far and fixed in src/: /work?ms=Infinity spun forever and /status/Infinity was a 500
 // (Ajv skips limits for coerced Infinity), bad percent-encodings, bare OPTIONS and a missing
 // Host header were answered outside the JSON error shape; the raw-socket, pre-routing and
-// missing-Host answers went without the security headers.
+// missing-Host answers went without the security headers. Since then also sent: bearer tokens
+// right and wrong on PUT /faults, coded bodies, two Host lines, invalid Hosts, unmet Expect,
+// CONNECT (once closed without a word, now a 501), TRACE and DELETE on known paths (405).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -26,6 +28,7 @@ import {
   seededRandom,
   type FuzzRequest,
 } from '../helpers/reliability-fuzz.js';
+import { TEST_FAULT_TOKEN } from '../helpers/fault-token.js';
 import { serviceFor } from '../helpers/service.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -100,6 +103,7 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
       DELAY_MAX_SECONDS: String(DELAY_MAX),
       WORK_MAX_MS: '20',
       FAULT_INJECTION_ENABLED: 'true',
+      FAULT_TOKEN: TEST_FAULT_TOKEN,
     },
   });
   const pid = service.process.pid;
@@ -107,7 +111,7 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
   const pick = new Picker(seededRandom(SEED));
   const agent = new Agent({ connections: CONCURRENCY });
   const problems: string[] = [];
-  const limits = { bodyLimit: BODY_LIMIT, delayMax: DELAY_MAX };
+  const limits = { bodyLimit: BODY_LIMIT, delayMax: DELAY_MAX, faultToken: TEST_FAULT_TOKEN };
   const statuses = new Map<number, number>();
 
   async function client(count: number): Promise<void> {
@@ -170,13 +174,17 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
     .logs()
     .filter((record) => record.level === 'fatal' || /unhandled|uncaught/i.test(String(record.msg)));
   assert.deepEqual(bad, []);
+  assert.ok(
+    !service.lines.some((line) => line.includes(TEST_FAULT_TOKEN)),
+    'the fault token appears in the log',
+  );
   // Errors logged at error level are only the deliberate injected faults.
   const errors = service.logs().filter((record) => record.level === 'error');
   for (const record of errors) {
     assert.match(JSON.stringify(record.err), /Injected fault/, JSON.stringify(record));
   }
   // The run really reached the client-error paths, not only happy routes.
-  for (const status of [200, 400, 404, 413]) {
+  for (const status of [200, 400, 401, 404, 405, 413, 415, 417]) {
     assert.ok(
       (statuses.get(status) ?? 0) > 0,
       `no ${status} seen: ${JSON.stringify([...statuses])}`,

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 import { PeakRssSampler } from '../../scripts/bench/process-stats.js';
+import { FAULT_AUTH, FAULT_TOKEN_ENV } from '../helpers/fault-token.js';
 import { serviceFor } from '../helpers/service.js';
 
 const CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024; // k8s/overlays/dev: limits.memory 256Mi
@@ -21,6 +22,7 @@ test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load insid
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: String(BODY_LIMIT),
       FAULT_INJECTION_ENABLED: 'true',
+      ...FAULT_TOKEN_ENV,
     },
   });
   const pid = service.process.pid;
@@ -39,7 +41,7 @@ test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load insid
       {
         method: 'PUT',
         path: '/faults',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...FAULT_AUTH },
         body: `{"errorRate":"${'x'.repeat(BODY_LIMIT - 32)}"}`,
       },
       { method: 'GET', path: '/metrics' },

@@ -1,0 +1,219 @@
+// On the kind cluster: Prometheus discovers and scrapes every hello-api pod of dev, stage and
+// prod, each kubelet's cAdvisor, kube-state-metrics and the API server; every metric the shipped
+// alert rules and dashboards read has data; Grafana's datasource and dashboards load.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { clusterNodes } from './lib/cluster.js';
+import {
+  APP,
+  CONDITIONAL_METRICS,
+  ENVIRONMENTS,
+  MONITORING,
+  SCRAPE_JOBS,
+  SUITE_NAMESPACES,
+  environmentUrls,
+  grafanaDashboards,
+  grafanaDatasourceUids,
+  prometheusUrl,
+} from './lib/facts.js';
+import { appImage, createNamespace, deleteNamespace, podObject } from './lib/fixtures.js';
+import { applyObjects, isReady, kubectlJson, pods } from './lib/kubectl.js';
+import { monitoredMetrics, seriesCountQuery } from './lib/metrics.js';
+import { portForward, type Forward } from './lib/port-forward.js';
+import { query, summarizeTargets, targets } from './lib/prometheus.js';
+import { waitFor } from './lib/wait.js';
+
+const MINUTES = 60_000;
+
+describe('monitoring on the cluster', { timeout: 20 * MINUTES }, () => {
+  let prometheus: string;
+  let grafana: Forward | undefined;
+
+  before(async () => {
+    await clusterNodes();
+    prometheus = prometheusUrl();
+    // Every environment answers a few requests, so its request metrics exist.
+    for (const url of Object.values(environmentUrls())) {
+      for (const path of ['/', '/version', '/work?ms=5']) await fetch(`${url}${path}`);
+    }
+    // A pod that crash-loops, so the series kube-state-metrics emits only for waiting and
+    // terminated containers exist (CONDITIONAL_METRICS).
+    await createNamespace(SUITE_NAMESPACES.fixtures);
+    await applyObjects([
+      podObject({
+        name: 'crash-loop',
+        namespace: SUITE_NAMESPACES.fixtures,
+        image: await appImage(),
+        command: ['node', '-e', 'process.exit(3)'],
+      }),
+    ]);
+  });
+
+  after(async () => {
+    await grafana?.close();
+    await deleteNamespace(SUITE_NAMESPACES.fixtures);
+  });
+
+  test(
+    'every running hello-api pod in dev, stage and prod is a scrape target with up == 1',
+    { timeout: 5 * MINUTES },
+    async () => {
+      const expected: string[] = [];
+      for (const env of ENVIRONMENTS)
+        for (const pod of await pods(env, APP.selector))
+          if (isReady(pod)) expected.push(`${env}/${pod.metadata.name}`);
+      assert.ok(expected.length >= 3, `ready hello-api pods: ${expected.join(', ')}`);
+      await waitFor(
+        `Prometheus to scrape all ${expected.length} hello-api pods with up == 1`,
+        async () => {
+          const samples = await query(prometheus, `up{job="${SCRAPE_JOBS.app}"} == 1`);
+          const up = samples.map((s) => `${s.metric.namespace ?? '?'}/${s.metric.pod ?? '?'}`);
+          const missing = expected.filter((pod) => !up.includes(pod));
+          return {
+            done: missing.length === 0,
+            seen: `up: ${up.length}, missing: ${missing.join(', ') || 'none'}`,
+          };
+        },
+        { timeoutMs: 3 * MINUTES },
+      );
+      const active = (await targets(prometheus)).filter((t) => t.job === SCRAPE_JOBS.app);
+      for (const env of ENVIRONMENTS)
+        assert.ok(
+          active.some((t) => t.labels.environment === env && t.health === 'up'),
+          `no hello-api target up with environment="${env}"`,
+        );
+    },
+  );
+
+  test(
+    'cAdvisor on every node, kube-state-metrics and the API server are up',
+    { timeout: 5 * MINUTES },
+    async () => {
+      const nodes = (await kubectlJson<{ items: unknown[] }>(['get', 'nodes'])).items.length;
+      const wanted: Record<string, number> = {
+        [SCRAPE_JOBS.cadvisor]: nodes,
+        [SCRAPE_JOBS.kubeStateMetrics]: 1,
+        [SCRAPE_JOBS.apiserver]: 1,
+      };
+      await waitFor(
+        `targets up: ${Object.entries(wanted)
+          .map(([job, n]) => `${job} ${n}`)
+          .join(', ')}`,
+        async () => {
+          const active = await targets(prometheus);
+          const short = Object.entries(wanted).filter(
+            ([job, n]) => active.filter((t) => t.job === job && t.health === 'up').length < n,
+          );
+          const errors = active
+            .filter((t) => t.health !== 'up')
+            .map((t) => `${t.job}: ${t.lastError}`);
+          return {
+            done: short.length === 0,
+            seen: `${summarizeTargets(active)}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`,
+          };
+        },
+        { timeoutMs: 3 * MINUTES },
+      );
+      console.log(`targets: ${summarizeTargets(await targets(prometheus))}`);
+    },
+  );
+
+  test(
+    'every metric the alert rules and dashboards read returns data',
+    { timeout: 8 * MINUTES },
+    async () => {
+      const metrics = monitoredMetrics();
+      assert.ok(
+        metrics.length > 10,
+        `only ${metrics.length} metric names found in rules and dashboards`,
+      );
+      const missing = await waitFor(
+        `data for all ${metrics.length} metrics the rules and dashboards read`,
+        async () => {
+          const without: string[] = [];
+          for (const metric of metrics) {
+            const samples = await query(prometheus, seriesCountQuery(metric.name));
+            if ((samples[0]?.value ?? 0) < 1) without.push(metric.name);
+          }
+          return {
+            done: without.length === 0,
+            value: without,
+            seen: `without data: ${without.join(', ') || 'none'}`,
+          };
+        },
+        { timeoutMs: 6 * MINUTES, intervalMs: 15_000 },
+      );
+      assert.deepEqual(missing, []);
+      const conditional = metrics.filter((m) => m.name in CONDITIONAL_METRICS).map((m) => m.name);
+      console.log(
+        `metrics with data: ${metrics.length} (${conditional.length} only while a condition holds, made to hold: ${conditional.join(', ')})`,
+      );
+    },
+  );
+
+  test(
+    "Grafana's Prometheus datasource answers and every shipped dashboard loads",
+    { timeout: 5 * MINUTES },
+    async () => {
+      grafana = await portForward(
+        MONITORING.namespace,
+        `svc/${MONITORING.grafana.service}`,
+        MONITORING.grafana.port,
+      );
+      const secret = await kubectlJson<{ data: Record<string, string> }>([
+        '-n',
+        MONITORING.namespace,
+        'get',
+        'secret',
+        MONITORING.grafana.adminSecret,
+      ]);
+      const decode = (key: string) =>
+        Buffer.from(secret.data[key] ?? '', 'base64').toString('utf8');
+      const authorization = `Basic ${Buffer.from(`${decode(MONITORING.grafana.userKey)}:${decode(MONITORING.grafana.passwordKey)}`).toString('base64')}`;
+      const get = async (path: string) => {
+        const response = await fetch(`${grafana?.url ?? ''}${path}`, {
+          headers: { authorization },
+          signal: AbortSignal.timeout(15_000),
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        };
+      };
+      const uids = grafanaDatasourceUids();
+      assert.ok(uids.length > 0, 'no provisioned datasource');
+      for (const uid of uids) {
+        const health = await waitFor(
+          `Grafana datasource ${uid} to answer its health check`,
+          async () => {
+            const answer = await get(`/api/datasources/uid/${uid}/health`);
+            return {
+              done: answer.status === 200 && answer.body.status === 'OK',
+              value: answer.body,
+              seen: `${answer.status} ${JSON.stringify(answer.body)}`,
+            };
+          },
+          { timeoutMs: 2 * MINUTES },
+        );
+        console.log(`Grafana datasource ${uid}: ${String(health.message ?? health.status)}`);
+      }
+      for (const dashboard of grafanaDashboards()) {
+        const answer = await get(`/api/dashboards/uid/${dashboard.uid}`);
+        assert.equal(
+          answer.status,
+          200,
+          `dashboard ${dashboard.uid}: ${JSON.stringify(answer.body)}`,
+        );
+        const loaded = answer.body.dashboard as { title?: string; panels?: unknown[] } | undefined;
+        assert.equal(loaded?.title, dashboard.title);
+        const panels = loaded.panels ?? [];
+        console.log(`Grafana dashboard "${dashboard.title}" loaded: ${panels.length} panels`);
+      }
+      // The datasource proxy runs a query the way a panel does.
+      const proxied = await get(
+        `/api/datasources/proxy/uid/${uids[0] ?? ''}/api/v1/query?query=up`,
+      );
+      assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
+    },
+  );
+});

@@ -1,0 +1,73 @@
+// kubectl for the e2e suite: asynchronous (the suite keeps a load running while it talks to the
+// cluster, and a blocking call would stall that load), against the cluster in $KUBECONFIG.
+import { spawn } from 'node:child_process';
+
+export interface KubectlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function kubectl(
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** The output of a kubectl call that must succeed; otherwise one line naming the call. */
+export async function kubectlOk(
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const result = await kubectl(args, options);
+  if (result.code === 0) return result.stdout;
+  const reason = result.stderr.trim().split('\n').at(-1) ?? '';
+  throw new Error(`kubectl ${args.join(' ')} failed (exit ${result.code ?? 'killed'}): ${reason}`);
+}
+
+export async function kubectlJson<T>(args: readonly string[]): Promise<T> {
+  return JSON.parse(await kubectlOk([...args, '-o', 'json'])) as T;
+}
+
+/** Applies objects given as plain data (JSON is YAML). */
+export async function applyObjects(objects: readonly object[]): Promise<void> {
+  await kubectlOk(['apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+  });
+}
+
+export interface Pod {
+  metadata: { name: string; namespace: string; deletionTimestamp?: string };
+  spec: { nodeName?: string; containers: { name: string; image: string }[] };
+  status: {
+    phase?: string;
+    podIP?: string;
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+export const isReady = (pod: Pod): boolean =>
+  pod.metadata.deletionTimestamp === undefined &&
+  (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+export async function pods(namespace: string, selector: string): Promise<Pod[]> {
+  return (await kubectlJson<{ items: Pod[] }>(['-n', namespace, 'get', 'pods', '-l', selector]))
+    .items;
+}
