@@ -1,6 +1,7 @@
 // Requests Node's HTTP parser rejects never reach Fastify: they are answered on the raw socket
 // (http/malformed-requests.ts) from the server's 'clientError' event, which Node also emits for
-// a connection that fails before a request arrives (https://nodejs.org/api/http.html#event-clienterror).
+// a connection that fails before a request arrives (https://nodejs.org/api/http.html#event-clienterror);
+// so is CONNECT, which Node hands to the 'connect' event instead (http/connect-requests.ts).
 // Without this a malformed-request or slowloris flood would show in no metric and no log line.
 // Each is counted by reason, and logged at most once per reason per LOG_INTERVAL_MS with the count
 // since the last line, so a flood cannot flood the log.
@@ -10,12 +11,14 @@ export type RejectionReason =
   | 'malformed' // 400: the request line or headers break HTTP/1.1 (llhttp's HPE_* errors)
   | 'header_overflow' // 431: headers larger than Node's limit
   | 'request_timeout' // 408: headers or body not complete within HEADERS/REQUEST_TIMEOUT_MS
+  | 'connect' // 501: CONNECT, a proxy's method, which this origin server does not serve
   | 'connection_error'; // no answer possible: the connection was reset or failed first
 
 export const REJECTION_REASONS: readonly RejectionReason[] = [
   'malformed',
   'header_overflow',
   'request_timeout',
+  'connect',
   'connection_error',
 ];
 

@@ -9,7 +9,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Config } from '../config.js';
 import { hasClientChosenStatus, isProbeRoute, routeLabel } from '../http/route-kind.js';
 import { DURATION_BUCKETS } from '../metrics/duration-buckets.js';
-import { REJECTION_REASONS, RejectionLog, rejectionReason } from '../metrics/rejected-requests.js';
+import {
+  REJECTION_REASONS,
+  RejectionLog,
+  rejectionReason,
+  type RejectionReason,
+} from '../metrics/rejected-requests.js';
 import { RequestArrivals } from '../metrics/request-arrival.js';
 import { statusCodeLabel } from '../metrics/status-label.js';
 
@@ -72,7 +77,7 @@ export default fp<MetricsOptions>(
     });
     const rejected = new Counter({
       name: 'http_rejected_requests_total',
-      help: "Requests Node's HTTP parser rejected before routing, answered on the raw socket: malformed (400), header_overflow (431), request_timeout (408), connection_error (reset first, no answer).",
+      help: "Requests answered on the raw socket before routing: rejected by Node's HTTP parser, malformed (400), header_overflow (431), request_timeout (408); connect (CONNECT, 501); connection_error (reset first, no answer).",
       labelNames: ['reason'] as const,
       registers: [registry],
     });
@@ -88,10 +93,15 @@ export default fp<MetricsOptions>(
     );
 
     const rejectionLog = new RejectionLog(app.log);
-    app.server.on('clientError', (error: NodeJS.ErrnoException) => {
-      const reason = rejectionReason(error);
+    const reject = (reason: RejectionReason) => {
       rejected.inc({ reason });
       rejectionLog.record(reason);
+    };
+    app.server.on('clientError', (error: NodeJS.ErrnoException) => {
+      reject(rejectionReason(error));
+    });
+    app.server.on('connect', () => {
+      reject('connect');
     });
 
     const arrivals = new RequestArrivals();

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { DURATION_BUCKETS } from '../../src/metrics/duration-buckets.js';
+import { REJECTION_REASONS } from '../../src/metrics/rejected-requests.js';
 import { appFor } from '../helpers/app.js';
 import { parsePrometheusText, type Sample } from '../helpers/prometheus-text.js';
 
@@ -60,7 +61,7 @@ test('exposes the request histogram, in-flight gauge, info gauge and Node defaul
     .filter((s) => s.name === 'http_request_duration_seconds_bucket' && s.labels.route === '/')
     .map((s) => s.labels.le);
   assert.deepEqual(buckets, [...DURATION_BUCKETS.map(String), '+Inf']);
-  for (const reason of ['malformed', 'header_overflow', 'request_timeout', 'connection_error']) {
+  for (const reason of REJECTION_REASONS) {
     const rejected = samples.find(
       (s) => s.name === 'http_rejected_requests_total' && s.labels.reason === reason,
     );

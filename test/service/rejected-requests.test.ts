@@ -1,7 +1,7 @@
-// Requests Node's parser rejects before Fastify sees them (answered on the raw socket) are
-// counted in http_rejected_requests_total by reason and logged, at most one line per reason per
-// interval with the count: on a real listening app with malformed, oversized and too-slow
-// requests; and the log's rate limit with mocked timers.
+// Requests answered on the raw socket before Fastify sees them (Node's parser rejected them, or
+// CONNECT) are counted in http_rejected_requests_total by reason and logged, at most one line per
+// reason per interval with the count: on a real listening app with malformed, oversized,
+// too-slow and CONNECT requests; and the log's rate limit with mocked timers.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -23,6 +23,7 @@ test('malformed, oversized and too-slow requests are counted by reason and logge
   assert.match(await sendRaw(port, huge), /^HTTP\/1\.1 431 /);
   // Headers that never finish: Node's headersTimeout answers 408.
   assert.match(await sendRaw(port, 'GET / HTTP/1.1\r\nHost: x\r\n'), /^HTTP\/1\.1 408 /);
+  assert.match(await sendRaw(port, 'CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n'), / 501 /);
 
   const rejected = async (reason: string) =>
     parsePrometheusText((await app.inject('/metrics')).body).find(
@@ -31,9 +32,10 @@ test('malformed, oversized and too-slow requests are counted by reason and logge
   assert.equal(await rejected('malformed'), 5);
   assert.equal(await rejected('header_overflow'), 1);
   assert.equal(await rejected('request_timeout'), 1);
+  assert.equal(await rejected('connect'), 1);
 
   await until(
-    () => records().filter((r) => r.level === 'warn').length >= 3,
+    () => records().filter((r) => r.level === 'warn').length >= 4,
     'the rejection log lines',
     2000,
   );
@@ -43,6 +45,7 @@ test('malformed, oversized and too-slow requests are counted by reason and logge
   assert.deepEqual(
     lines.map((line) => [line.level, line.reason, line.count]).sort(),
     [
+      ['warn', 'connect', 1],
       ['warn', 'header_overflow', 1],
       ['warn', 'malformed', 1],
       ['warn', 'request_timeout', 1],
