@@ -19,7 +19,10 @@ test('promtool check metrics is clean on a live scrape', async (t) => {
   for (const path of ['/', '/version', '/work?ms=1', '/status/503', '/no/such/route', '/healthz']) {
     await (await fetch(`${service.url}${path}`)).arrayBuffer();
   }
-  assert.match(await sendRaw(service.port, 'GET / HTTP/1.1\r\nNo colon\r\n\r\n'), / 400 /);
+  assert.match(
+    (await sendRaw(service.port, 'GET / HTTP/1.1\r\nNo colon\r\n\r\n')).toString('latin1'),
+    / 400 /,
+  );
 
   const scrape = await (await fetch(`${service.url}/metrics`)).text();
   assert.match(scrape, /^http_rejected_requests_total\{reason="malformed"\} 1$/m);
