@@ -39,30 +39,29 @@ class ScriptedLoop implements LoopReadings {
   }
 }
 
-function setup(): { loop: ScriptedLoop; arrivals: RequestArrivals } {
-  const loop = new ScriptedLoop();
-  loop.sleep(1000);
-  return { loop, arrivals: new RequestArrivals(new TurnClock(loop)) };
-}
-
 /** A connection's identity is all the estimate keeps of its socket. */
 const socket = (): object => ({});
 
-test('after the loop slept, a request read in a turn arrived when that turn began', () => {
-  const { loop, arrivals } = setup();
+/** An idle loop, and a connection it accepted in a turn that has ended. */
+function setup(): { loop: ScriptedLoop; arrivals: RequestArrivals; connection: object } {
+  const loop = new ScriptedLoop();
+  loop.sleep(1000);
+  const arrivals = new RequestArrivals(new TurnClock(loop));
   const connection = socket();
   arrivals.connectionAccepted(connection);
   loop.endTurn();
+  return { loop, arrivals, connection };
+}
+
+test('after the loop slept, a request read in a turn arrived when that turn began', () => {
+  const { loop, arrivals, connection } = setup();
   loop.sleep(3); // the request's bytes wake the loop
   const woke = loop.time;
   assert.equal(arrivals.requestStarted(connection), woke);
 });
 
 test('after a busy turn, a request arrived in the middle of it: the expected wait', () => {
-  const { loop, arrivals } = setup();
-  const connection = socket();
-  arrivals.connectionAccepted(connection);
-  loop.endTurn();
+  const { loop, arrivals, connection } = setup();
   loop.sleep(1);
   arrivals.requestStarted(connection); // turn A: the first request, read at once
   const turnA = loop.time;
@@ -75,10 +74,7 @@ test('after a busy turn, a request arrived in the middle of it: the expected wai
 });
 
 test('a kept-alive request is never counted from before the previous answer on its connection', () => {
-  const { loop, arrivals } = setup();
-  const connection = socket();
-  arrivals.connectionAccepted(connection);
-  loop.endTurn();
+  const { loop, arrivals, connection } = setup();
   loop.sleep(1);
   arrivals.requestStarted(connection);
   const turnA = loop.time;
@@ -93,10 +89,7 @@ test('a kept-alive request is never counted from before the previous answer on i
 });
 
 test("a new connection's first request counts from the connection's arrival, the accept queue included", () => {
-  const { loop, arrivals } = setup();
-  const other = socket();
-  arrivals.connectionAccepted(other);
-  loop.endTurn();
+  const { loop, arrivals, connection: other } = setup();
   loop.sleep(1);
   arrivals.requestStarted(other); // a busy turn begins with another connection's request
   const busyTurn = loop.time;
@@ -118,10 +111,7 @@ test("a new connection's first request counts from the connection's arrival, the
 });
 
 test('a new connection that sends its first request only later is timed from that request', () => {
-  const { loop, arrivals } = setup();
-  const preopened = socket();
-  arrivals.connectionAccepted(preopened);
-  loop.endTurn();
+  const { loop, arrivals, connection: preopened } = setup();
   loop.sleep(5000); // a pre-opened connection idles: nothing to read
   const readTurn = loop.time;
   assert.equal(arrivals.requestStarted(preopened), readTurn);

@@ -11,6 +11,22 @@ import { parseLogLines, serviceFor, spawnService } from '../helpers/service.js';
 import { until } from '../helpers/wait.js';
 
 const DELAY_MS = 1000;
+
+/** Waits until a new connection to `url` is refused: the listener has closed. */
+function listenerClosed(url: string, timeoutMs: number): Promise<void> {
+  return until(
+    async () => {
+      try {
+        await fetch(`${url}/healthz`);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    'the listener to close',
+    timeoutMs,
+  );
+}
 const TIMEOUT_MS = 3000;
 
 test('SIGTERM with requests in flight: all complete with 200, readiness 503 during the delay, exit 0', async (t) => {
@@ -80,18 +96,7 @@ test('after the delay the listener is closed: new connections are refused', asyn
   });
   const slow = fetch(`${service.url}/delay/1`);
   service.process.kill('SIGTERM');
-  await until(
-    async () => {
-      try {
-        await fetch(`${service.url}/healthz`);
-        return false;
-      } catch {
-        return true;
-      }
-    },
-    'the listener to close',
-    1500,
-  );
+  await listenerClosed(service.url, 1500);
   assert.equal((await slow).status, 200, 'the in-flight request still completes');
   assert.equal((await service.exited).code, 0);
 });
@@ -141,18 +146,7 @@ test('at the cut-over idle keep-alive connections close at once; new ones may st
     silent.socket.destroy();
   });
   await Promise.all([once(late.socket, 'connect'), once(silent.socket, 'connect')]);
-  await until(
-    async () => {
-      try {
-        await fetch(`${service.url}/healthz`);
-        return false;
-      } catch {
-        return true;
-      }
-    },
-    'the listener to close',
-    3000,
-  );
+  await listenerClosed(service.url, 3000);
   late.socket.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
 
   const idleClosed = (await idle.closedAt) - signalledAt;
