@@ -21,7 +21,8 @@
 // 3. releases the answers; after one more turn (requests already buffered are read), closes the
 //    connections that have answered a request and have none in progress: the really idle ones;
 // 4. gives connections that have not sent a request yet FIRST_REQUEST_GRACE_MS to send one (it
-//    is answered with Connection: close, then Node closes the connection), then closes them too.
+//    is answered with Connection: close, then Node closes the connection), then closes them too;
+//    never more than half the shutdown timeout, so a silent connection cannot overrun it.
 // What remains is a connection whose handshake completes in the microseconds between the last
 // accept and the close; test/reliability/zero-loss-shutdown.test.ts shows none with a client
 // that reconnects after every answer.
@@ -68,10 +69,10 @@ export class ConnectionDrain {
   }
 
   /**
-   * Stops accepting and resolves once every connection has closed. The caller's deadline bounds
-   * how long that may take (closeAll).
+   * Stops accepting and resolves once every connection has closed. The caller's deadline
+   * (`timeoutMs`, then closeAll) bounds how long that may take.
    */
-  async close(): Promise<void> {
+  async close(timeoutMs: number): Promise<void> {
     let release = (): void => undefined;
     this.lifecycle.holdAnswersUntil(
       new Promise<void>((resolve) => {
@@ -90,9 +91,12 @@ export class ConnectionDrain {
     release();
     await nextTurn();
     this.#closeIdle(false);
-    const grace = setTimeout(() => {
-      this.#closeIdle(true);
-    }, FIRST_REQUEST_GRACE_MS);
+    const grace = setTimeout(
+      () => {
+        this.#closeIdle(true);
+      },
+      Math.min(FIRST_REQUEST_GRACE_MS, timeoutMs / 2),
+    );
     await closed;
     clearTimeout(grace);
   }

@@ -42,7 +42,7 @@ export function createShutdown({ app, config, logger, exit }: ShutdownDeps) {
       exit(1);
     }, config.shutdownTimeoutMs);
 
-    await app.connections.close();
+    await app.connections.close(config.shutdownTimeoutMs);
     await app.close();
     clearTimeout(deadline);
     logger.info('shutdown complete: all requests finished, exiting 0');

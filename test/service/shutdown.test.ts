@@ -164,6 +164,20 @@ test('at the cut-over idle keep-alive connections close at once; new ones may st
   assert.deepEqual(await service.exited, { code: 0, signal: null });
 });
 
+test('a silent new connection cannot make a short SHUTDOWN_TIMEOUT_MS overrun: its grace is half the timeout', async (t) => {
+  const timeoutMs = 600;
+  const service = await serviceFor(t, {
+    env: { SHUTDOWN_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: String(timeoutMs) },
+  });
+  service.process.kill('SIGTERM');
+  await until(async () => (await fetch(`${service.url}/readyz`)).status === 503, 'draining', 2000);
+  const silent = rawConnection(service.port);
+  t.after(() => silent.socket.destroy());
+  await once(silent.socket, 'connect');
+  assert.deepEqual(await service.exited, { code: 0, signal: null });
+  assert.equal(silent.received(), '');
+});
+
 test('a second signal during the drain exits at once with code 1', async (t) => {
   const service = await serviceFor(t, { env: { SHUTDOWN_DELAY_MS: '30000' } });
   service.process.kill('SIGTERM');
