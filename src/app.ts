@@ -10,6 +10,7 @@ import { AllowedMethods } from './http/allowed-methods.js';
 import errorHandlingPlugin, { frameworkErrorHandler } from './http/error-handling.js';
 import { requestIdFor } from './http/request-id.js';
 import { serverFactoryFor } from './http/server-factory.js';
+import { ConnectionDrain } from './lifecycle/connection-drain.js';
 import { EventLoopMonitor } from './lifecycle/event-loop-monitor.js';
 import { Lifecycle } from './lifecycle/lifecycle-state.js';
 import { lazyChildLoggerFactory } from './logging/lazy-request-logger.js';
@@ -37,7 +38,7 @@ export interface AppOptions {
   random?: () => number;
 }
 
-export type App = FastifyInstance & { lifecycle: Lifecycle };
+export type App = FastifyInstance & { lifecycle: Lifecycle; connections: ConnectionDrain };
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const lifecycle = options.lifecycle ?? new Lifecycle();
@@ -86,5 +87,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (config.workEndpointEnabled) await app.register(workRoute, { config });
   if (config.faultInjectionEnabled) await app.register(faultRoutes, { config, faults });
 
-  return Object.assign(app as unknown as FastifyInstance, { lifecycle });
+  // Watches the server's connections from the start, so the drain knows which are really idle.
+  const connections = new ConnectionDrain(app.server, lifecycle);
+  return Object.assign(app as unknown as FastifyInstance, { lifecycle, connections });
 }

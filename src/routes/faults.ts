@@ -55,6 +55,7 @@ export const faultRoutes: FastifyPluginCallbackTypebox<FaultRouteOptions> = (
   app.get(
     '/status/:code',
     {
+      config: { clientChosenStatus: true },
       schema: {
         operationId: 'answerWithStatus',
         tags: ['faults'],

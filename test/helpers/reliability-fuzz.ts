@@ -14,6 +14,24 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Runs task(0) .. task(count - 1), `concurrency` at a time. */
+export async function inParallel(
+  concurrency: number,
+  count: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next;
+        next += 1;
+        await task(index);
+      }
+    }),
+  );
+}
+
 export class Picker {
   constructor(readonly random: () => number) {}
   int(max: number): number {

@@ -15,7 +15,6 @@
 // CONNECT (once closed without a word, now a 501), TRACE and DELETE on known paths (405).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { residentBytes } from '../../scripts/bench/process-stats.js';
@@ -23,12 +22,14 @@ import {
   Picker,
   answerProblem,
   fuzzRequest,
+  inParallel,
   parseRawAnswers,
   rawRequest,
   seededRandom,
   type FuzzRequest,
 } from '../helpers/reliability-fuzz.js';
 import { TEST_FAULT_TOKEN } from '../helpers/fault-token.js';
+import { sendRaw } from '../helpers/raw-socket.js';
 import { serviceFor } from '../helpers/service.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -59,41 +60,7 @@ async function send(baseUrl: string, agent: Agent, fuzz: FuzzRequest) {
   };
 }
 
-/** Writes raw bytes, half-closes, and collects everything the server writes until it closes. */
-function sendRaw(port: number, bytes: string | Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.end(bytes);
-    });
-    socket.setTimeout(10_000, () => {
-      socket.destroy(new Error('the server neither answered nor closed within 10 s'));
-    });
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      // A reset after the server answered and closed is fine; anything else is reported.
-      if (error.code === 'ECONNRESET') resolve(Buffer.concat(chunks));
-      else reject(error);
-    });
-    socket.on('close', () => {
-      resolve(Buffer.concat(chunks));
-    });
-  });
-}
-
 /** Runs `count` tasks with at most CONCURRENCY at a time. */
-async function pool(count: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const index = next;
-        next += 1;
-        await task(index);
-      }
-    }),
-  );
-}
 
 test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, memory stable`, async (t) => {
   const service = await serviceFor(t, {
@@ -116,7 +83,7 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
 
   async function client(count: number): Promise<void> {
     const requests = Array.from({ length: count }, () => fuzzRequest(pick, limits));
-    await pool(count, async (index) => {
+    await inParallel(CONCURRENCY, count, async (index) => {
       const fuzz = requests[index];
       if (!fuzz) return;
       try {
@@ -139,11 +106,11 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
   await client(CLIENT_REQUESTS);
   const raws = Array.from({ length: RAW_REQUESTS }, () => rawRequest(pick));
   let unanswered = 0;
-  await pool(RAW_REQUESTS, async (index) => {
+  await inParallel(CONCURRENCY, RAW_REQUESTS, async (index) => {
     const bytes = raws[index] ?? '';
     const label = `raw #${index}: ${JSON.stringify(bytes.toString().slice(0, 80))}`;
     try {
-      const data = await sendRaw(service.port, bytes);
+      const data = await sendRaw(service.port, bytes, { halfClose: true });
       if (data.length === 0) unanswered += 1;
       for (const answer of parseRawAnswers(data, label)) {
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
