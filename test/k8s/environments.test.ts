@@ -60,7 +60,7 @@ const TABLE: Record<Environment, Row> = {
   prod: {
     nodePort: 30082,
     replicas: 3,
-    memory: ['128Mi', '512Mi'],
+    memory: ['256Mi', '512Mi'],
     cpu: ['100m', '1000m'],
     faultInjection: 'false',
     hpa: [2, 10],
@@ -219,7 +219,7 @@ for (const env of ENVIRONMENTS) {
     );
   });
 
-  test(`${env}: ${row.hpa ? `HPA ${row.hpa.join('-')} on CPU 70 % and memory 150 %, owning the replica count; a fresh ${env} starts at ${row.replicas}` : 'no HPA'}`, async (t) => {
+  test(`${env}: ${row.hpa ? `HPA ${row.hpa.join('-')} on CPU 70 % and memory 80 %, owning the replica count; a fresh ${env} starts at ${row.replicas}` : 'no HPA'}`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
     const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
@@ -263,7 +263,7 @@ for (const env of ENVIRONMENTS) {
       ];
     assert.deepEqual(
       targets,
-      { cpu: ['Resource', 'Utilization', 70], memory: ['Resource', 'Utilization', 150] },
+      { cpu: ['Resource', 'Utilization', 70], memory: ['Resource', 'Utilization', 80] },
       `${where}: metrics`,
     );
     const scaleUp = spec.behavior?.scaleUp ?? {};
