@@ -22,5 +22,5 @@ deploy-prod: $(NPM_STAMP) ## Deploy IMAGE (repo@sha256:...) to prod, rolling bac
 smoke: $(NPM_STAMP) ## Smoke-test a running hello-api: make smoke URL=http://host:port [COMMIT=<sha>]
 	npx tsx scripts/smoke-test.ts --url "$(URL)" $(if $(filter-out file,$(origin COMMIT)),--commit "$(COMMIT)")
 
-test-pipeline: build ## Run the CI/CD tests only (workflows, tool parity, secrets, deploy, cluster connection, smoke test)
+test-pipeline: build ## Run the CI/CD tests only (workflows, tool parity, secrets, deploy, cluster connection, smoke test, release installer, shipped-image list, README tests section)
 	npx tsx scripts/run-tests.ts test/pipeline

@@ -44,6 +44,7 @@ locals {
     KUBERNETES_MINOR       = var.kubernetes_minor
     POD_CIDR               = local.pod_cidr
     SERVICE_CIDR           = local.service_cidr
+    ETCD_METRICS_PORT      = local.etcd_metrics_port
     CANAL_VERSION          = local.canal.version
     CANAL_MANIFEST_SHA256  = local.canal.manifest_sha256
     BOOTSTRAP_TOKEN        = local.bootstrap_token

@@ -32,6 +32,28 @@ resource "google_compute_firewall" "node_to_kubelet" {
   }
 }
 
+# Prometheus (k8s/monitoring, job etcd) scrapes etcd's metrics listener on the control plane's
+# address. Its pod's traffic to a node address leaves its own node masqueraded to that node's
+# primary IP: Canal runs flanneld with --ip-masq (projectcalico/calico v3.29.7
+# manifests/canal.yaml, canal-config "masquerade"), whose rule masquerades anything from the pod
+# network to outside it (flannel-io/flannel pkg/trafficmngr/iptables/iptables.go, MasqRules:
+# "-s 10.244.0.0/16 ! -d 224.0.0.0/4 -j MASQUERADE"); so the node tag is the right source and
+# no pod range is admitted. Only metrics and health are served there (etcd --listen-metrics-urls),
+# never the client API (2379: TLS with client certificates, and closed by this firewall).
+resource "google_compute_firewall" "node_to_etcd_metrics" {
+  name        = "${var.name_prefix}-node-to-etcd-metrics"
+  description = "Prometheus (from any node, masqueraded) scrapes etcd's plain-HTTP metrics listener on the control plane."
+  network     = google_compute_network.cluster.name
+  direction   = "INGRESS"
+  source_tags = [local.tags.node]
+  target_tags = [local.tags.control_plane]
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(local.etcd_metrics_port)]
+  }
+}
+
 # Canal needs this one port and nothing more: its networking is Flannel's VXLAN (canal.yaml sets no
 # port, so Flannel uses the Linux kernel's default 8472, flannel-io/flannel
 # Documentation/backends.md; Calico's requirements table says 4789, which is Flannel's Windows

@@ -9,6 +9,10 @@ locals {
   # First node address in the subnet: .0 and .1 are reserved by GCP, .2 is left free.
   first_node_host = 3
   api_server_port = 6443
+  # etcd's plain-HTTP /metrics and /health listener. kubeadm binds it to 127.0.0.1:2381
+  # (kubeadmconstants.EtcdMetricsPort); the bootstrap adds the node address on the same port so
+  # Prometheus (k8s/monitoring, job etcd) can scrape it, and firewall.tf opens it to the nodes.
+  etcd_metrics_port = 2381
 
   control_plane = {
     name = "${var.name_prefix}-control-plane"

@@ -6,19 +6,22 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { FaultSettings } from './faults/fault-settings.js';
+import { AllowedMethods } from './http/allowed-methods.js';
 import errorHandlingPlugin, { frameworkErrorHandler } from './http/error-handling.js';
 import { requestIdFor } from './http/request-id.js';
 import { serverFactoryFor } from './http/server-factory.js';
+import { ConnectionDrain } from './lifecycle/connection-drain.js';
 import { EventLoopMonitor } from './lifecycle/event-loop-monitor.js';
 import { Lifecycle } from './lifecycle/lifecycle-state.js';
 import { lazyChildLoggerFactory } from './logging/lazy-request-logger.js';
 import { createLogger } from './logging/logger.js';
 import accessLogPlugin from './plugins/access-log.js';
 import docsPlugin from './plugins/docs.js';
+import contentEncodingPlugin from './plugins/content-encoding.js';
 import faultInjectionPlugin from './plugins/fault-injection.js';
-import finiteNumbersPlugin from './plugins/finite-numbers.js';
 import lifecyclePlugin from './plugins/lifecycle.js';
 import metricsPlugin from './plugins/metrics.js';
+import plainNumbersPlugin from './plugins/plain-numbers.js';
 import securityPlugin from './plugins/security.js';
 import tracingPlugin from './plugins/tracing.js';
 import { faultRoutes } from './routes/faults.js';
@@ -37,7 +40,7 @@ export interface AppOptions {
   random?: () => number;
 }
 
-export type App = FastifyInstance & { lifecycle: Lifecycle };
+export type App = FastifyInstance & { lifecycle: Lifecycle; connections: ConnectionDrain };
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const lifecycle = options.lifecycle ?? new Lifecycle();
@@ -66,16 +69,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // Filled once per request by http/route-kind.ts, read by the access log and the metrics.
   app.decorateRequest('routeInfoCache', null);
+  // Before any route is added: it records every route's methods, for Allow.
+  const allowed = new AllowedMethods(app as unknown as FastifyInstance);
 
   // The request id and security headers first: their onRequest hooks then run before the error
   // handling's Host check, so its early 400 carries them like every other answer.
   // Before any route exists, so its onRoute hook sees every probe route.
   if (tracing) await app.register(tracingPlugin, { config, tracing });
   await app.register(accessLogPlugin, { tracing });
-  await app.register(securityPlugin, { config });
-  await app.register(errorHandlingPlugin);
+  await app.register(securityPlugin, { config, allowed });
+  await app.register(errorHandlingPlugin, { allowed });
   await app.register(lifecyclePlugin, { lifecycle, eventLoop });
-  await app.register(finiteNumbersPlugin);
+  await app.register(plainNumbersPlugin);
+  await app.register(contentEncodingPlugin);
   // Docs first among the route-adding plugins: @fastify/swagger only sees routes added after it.
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin, { config, tracing });
@@ -87,5 +93,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (config.workEndpointEnabled) await app.register(workRoute, { config });
   if (config.faultInjectionEnabled) await app.register(faultRoutes, { config, faults });
 
-  return Object.assign(app as unknown as FastifyInstance, { lifecycle });
+  // Watches the server's connections from the start, so the drain knows which are really idle.
+  const connections = new ConnectionDrain(app.server, lifecycle);
+  return Object.assign(app as unknown as FastifyInstance, { lifecycle, connections });
 }

@@ -3,13 +3,18 @@
 // config/variables.ts; this file reads them all, applies the rules that span two variables, and
 // reads the secret file.
 import { readFileSync } from 'node:fs';
-import type { DefaultContext, Env, ValueOf } from './config/variable-kinds.js';
+import type { DefaultContext, Env, ValueOf, Variable } from './config/variable-kinds.js';
 import {
   tracingConfig,
   unknownOtelVariables,
   type TracingConfig,
 } from './config/otel-variables.js';
-import { CONFIG_VARIABLES, VARIABLES } from './config/variables.js';
+import {
+  CONFIG_VARIABLES,
+  FAULT_TOKEN_EXPECTED,
+  isFaultToken,
+  VARIABLES,
+} from './config/variables.js';
 
 type Values = { readonly [K in keyof typeof VARIABLES]: ValueOf<(typeof VARIABLES)[K]> };
 
@@ -33,6 +38,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly eventLoopStallMs: number;
   readonly faultInjectionEnabled: boolean;
+  /** Bearer token PUT /faults requires; '' when unset (then PUT /faults is not served). Never logged. */
+  readonly faultToken: string;
   readonly faultErrorRate: number;
   readonly faultLatencyMs: number;
   readonly delayMaxSeconds: number;
@@ -57,14 +64,29 @@ export class ConfigError extends Error {
   }
 }
 
-/** The secret from SECRET_MESSAGE, else from the file SECRET_MESSAGE_FILE names (non-empty). */
-function readSecret(direct: string, file: string | undefined, problems: string[]): string {
+interface SecretSource {
+  /** The file variable, whose problems are reported (never with its value). */
+  readonly fileVariable: Variable<string | undefined>;
+  /** What the file must hold beyond "something"; undefined accepts any non-empty text. */
+  readonly accepts?: { readonly test: (secret: string) => boolean; readonly expected: string };
+}
+
+/** The secret given directly, else read from the file its _FILE variable names (non-empty). */
+function readSecret(
+  direct: string,
+  file: string | undefined,
+  { fileVariable, accepts }: SecretSource,
+  problems: string[],
+): string {
   if (direct !== '' || file === undefined) return direct;
-  const { problem, expected } = VARIABLES.secretMessageFile;
+  const { problem, expected } = fileVariable;
   try {
     const secret = readFileSync(file, 'utf8').trim();
-    if (secret === '')
+    if (secret === '') {
       problems.push(problem(file, 'a file that holds the secret, not an empty one'));
+    } else if (accepts && !accepts.test(secret)) {
+      problems.push(problem(file, `a file that holds ${accepts.expected}`));
+    }
     return secret;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
@@ -111,7 +133,12 @@ export function loadConfig(env: Env, packageVersion = 'unknown'): Config {
     logLevel: values.logLevel,
     greeting: values.greeting,
     timezoneOffsetMinutes: values.timezoneOffsetMinutes,
-    secretMessage: readSecret(values.secretMessage, values.secretMessageFile, problems),
+    secretMessage: readSecret(
+      values.secretMessage,
+      values.secretMessageFile,
+      { fileVariable: VARIABLES.secretMessageFile },
+      problems,
+    ),
     appEnv: values.appEnv,
     corsOrigins: values.corsOrigins,
     shutdownDelayMs: values.shutdownDelayMs,
@@ -122,6 +149,15 @@ export function loadConfig(env: Env, packageVersion = 'unknown'): Config {
     bodyLimitBytes: values.bodyLimitBytes,
     eventLoopStallMs: values.eventLoopStallMs,
     faultInjectionEnabled: values.faultInjectionEnabled,
+    faultToken: readSecret(
+      values.faultToken,
+      values.faultTokenFile,
+      {
+        fileVariable: VARIABLES.faultTokenFile,
+        accepts: { test: isFaultToken, expected: FAULT_TOKEN_EXPECTED },
+      },
+      problems,
+    ),
     faultErrorRate: values.faultErrorRate,
     faultLatencyMs: values.faultLatencyMs,
     delayMaxSeconds: values.delayMaxSeconds,
@@ -134,13 +170,14 @@ export function loadConfig(env: Env, packageVersion = 'unknown'): Config {
   return Object.freeze(config);
 }
 
-/** The configuration as it may be logged: the secret reduced to whether it is set. */
+/** The configuration as it may be logged: the secret and the token reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { secretMessage, tracing, ...rest } = config;
+  const { secretMessage, faultToken, tracing, ...rest } = config;
   const { headers, ...tracingRest } = tracing;
   return {
     ...rest,
     secret: secretMessage === '' ? 'unset' : 'configured',
+    faultTokenSet: faultToken !== '',
     // Export headers may hold a backend's token: only their names are shown.
     tracing: { ...tracingRest, headers: Object.keys(headers) },
   };

@@ -1,6 +1,8 @@
-// Process entry: read configuration (exit 1 on any bad variable), build the app, listen, and
-// handle signals and fatal errors. Nothing else lives here.
+// Process entry: read configuration (exit 1 on any bad variable), build the app, listen (exit 1
+// with one line naming HOST or PORT when the address cannot be had), and handle signals and
+// fatal errors. Nothing else lives here.
 import { ConfigError, describeConfig, type Config } from './config.js';
+import { listenFailure } from './config/listen-failure.js';
 import { loadProcessConfig } from './config/process-config.js';
 import { createShutdown } from './lifecycle/graceful-shutdown.js';
 import { createLogger } from './logging/logger.js';
@@ -49,7 +51,15 @@ async function main(): Promise<void> {
   const app = await buildApp(config, { logger });
   onSignal = createShutdown({ app, config, logger, exit });
 
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const line = listenFailure(error, config);
+    if (line === undefined) throw error;
+    process.stderr.write(`listen error: ${line}\n`);
+    exit(1);
+    return;
+  }
   app.lifecycle.markReady();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;

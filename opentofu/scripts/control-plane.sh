@@ -44,6 +44,7 @@ validate_config() {
   require_match NODE_INTERNAL_IP "$IPV4_PATTERN" 'an IPv4 address'
   require_match API_SERVER_EXTERNAL_IP "$IPV4_PATTERN" 'an IPv4 address'
   require_match SERVICE_CIDR '^[0-9.]+/[0-9]{1,2}$' 'an IPv4 CIDR such as 10.96.0.0/12'
+  require_match ETCD_METRICS_PORT '^[1-9][0-9]{0,4}$' "a TCP port such as 2381 (kubeadm's etcd metrics port)"
   require_match CANAL_VERSION '^v[0-9]+\.[0-9]+\.[0-9]+$' 'a pinned Calico release tag such as v3.29.7 (never latest)'
   require_match CANAL_MANIFEST_SHA256 '^[0-9a-f]{64}$' "the sha256 of that release's manifests/canal.yaml"
   require_match BOOTSTRAP_TOKEN "$TOKEN_PATTERN" '[a-z0-9]{6}.[a-z0-9]{16}' secret
@@ -56,7 +57,10 @@ validate_config() {
 }
 
 # kubeadm's v1beta3 configuration (read by kubeadm 1.30 and 1.31). Flags cannot carry the API
-# server's extra volume, and kubeadm refuses most flags next to --config.
+# server's extra volume, and kubeadm refuses most flags next to --config. In v1beta3 every
+# extraArgs is a map of flag name (without dashes) to value, and replaces kubeadm's own value of
+# that flag (kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta3/; v1beta4 made it a
+# list of name/value pairs).
 write_kubeadm_config() {
   local version
   version=$(kubeadm version -o short)
@@ -79,6 +83,13 @@ kubernetesVersion: "${version}"
 networking:
   podSubnet: "${POD_CIDR}"
   serviceSubnet: "${SERVICE_CIDR}"
+etcd:
+  local:
+    # kubeadm serves etcd's plain-HTTP /metrics and /health on loopback only; the node address
+    # lets Prometheus (job etcd) scrape it from a pod. Loopback stays first: kubeadm points the
+    # etcd pod's probes at the first URL (GetEtcdProbeEndpoint in kubeadm's staticpod utils).
+    extraArgs:
+      listen-metrics-urls: "http://127.0.0.1:${ETCD_METRICS_PORT},http://${NODE_INTERNAL_IP}:${ETCD_METRICS_PORT}"
 apiServer:
   # The external IP too, so kubectl from an admin machine verifies the certificate.
   certSANs: ["${API_SERVER_EXTERNAL_IP}", "${NODE_INTERNAL_IP}"]

@@ -193,7 +193,10 @@ async function main(): Promise<void> {
   });
   console.log('');
   console.log(
-    'Medians over the rounds; CPU includes the thread pool. Numbers are printed, never asserted.',
+    'Medians over the rounds; CPU includes the thread pool. Numbers are printed, never asserted;',
+  );
+  console.log(
+    'a destination cost below zero means it is lost in the baseline noise: use more --rounds.',
   );
 }
 

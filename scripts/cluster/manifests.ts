@@ -1,5 +1,6 @@
 // What cluster-up reads from the manifests instead of keeping its own copy: the NodePorts it
 // prints, the workloads it waits for and the Secrets the monitoring stack cannot start without.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { must } from './exec.js';
@@ -8,6 +9,17 @@ import { ROOT } from './layout.js';
 export const ENVIRONMENTS = ['dev', 'stage', 'prod'] as const;
 export const CLUSTER_DIR = join(ROOT, 'k8s', 'cluster');
 export const MONITORING_DIR = join(ROOT, 'k8s', 'monitoring');
+/** The deployers' Roles and RoleBindings (the e2e impersonates them: kind has no GitHub OIDC). */
+export const ACCESS_DIR = join(ROOT, 'k8s', 'access');
+/**
+ * What kind brings itself and k8s/cluster provides for the kubeadm cluster: a local-path
+ * provisioner and the default StorageClass. kind's node image ships Rancher's local-path
+ * provisioner as Deployment local-path-provisioner in namespace local-path-storage with the
+ * default class `standard` (kubernetes-sigs/kind pkg/build/nodeimage/const_storage.go at
+ * v0.29.0): applying this file too would replace that Deployment (its selector differs, so the
+ * apply fails) and leave two default classes. cluster-up applies k8s/cluster without it.
+ */
+export const KIND_PROVIDED = join(CLUSTER_DIR, 'local-path-storage.yaml');
 export const overlayDir = (env: string): string => join(ROOT, 'k8s', 'overlays', env);
 
 export interface Manifest {
@@ -25,6 +37,16 @@ export function parseManifests(text: string): Manifest[] {
 
 export function render(kubectl: string, dir: string): Manifest[] {
   return parseManifests(must(kubectl, ['kustomize', dir], { quiet: true }).stdout);
+}
+
+/** kind/namespace/name: one object's identity. */
+export const identity = (manifest: Manifest): string =>
+  `${manifest.kind ?? ''}/${manifest.metadata?.namespace ?? ''}/${manifest.metadata?.name ?? ''}`;
+
+/** k8s/cluster as cluster-up applies it on kind: everything but what kind provides itself. */
+export function kindClusterManifests(kubectl: string): Manifest[] {
+  const provided = new Set(parseManifests(readFileSync(KIND_PROVIDED, 'utf8')).map(identity));
+  return render(kubectl, CLUSTER_DIR).filter((manifest) => !provided.has(identity(manifest)));
 }
 
 export interface ServicePort {

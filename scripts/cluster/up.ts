@@ -1,13 +1,15 @@
 // `make cluster-up`: the whole system on a local kind cluster, converging on a re-run.
 //   check tools -> registry container -> kind cluster (1 control plane, 2 workers) -> registry on
 //   the kind network and in every node's containerd -> build, push, read the digest ->
-//   k8s/cluster -> dev, stage, prod by digest through scripts/deploy/deploy.ts (as the pipeline)
-//   -> the Secrets the monitoring stack needs -> k8s/monitoring -> wait for every workload ->
-//   print the URLs.
+//   k8s/cluster (without what kind provides itself) -> k8s/access (the deployers' Roles) ->
+//   dev, stage, prod by digest through scripts/deploy/deploy.ts (as the pipeline), noting what a
+//   first deploy left running -> the Secrets the monitoring stack needs -> k8s/monitoring ->
+//   wait for every workload -> print the URLs.
 // Every step looks before it acts, so a second run creates nothing new and deploys the same digest.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { APP } from '../deploy/render.js';
 import { ClusterError, must, run } from './exec.js';
 import { buildAndPush } from './image.js';
 import {
@@ -19,9 +21,10 @@ import {
   registryPort,
 } from './layout.js';
 import {
-  CLUSTER_DIR,
+  ACCESS_DIR,
   ENVIRONMENTS,
   MONITORING_DIR,
+  kindClusterManifests,
   overlayDir,
   render,
   requiredSecrets,
@@ -36,7 +39,7 @@ import {
   networkExists,
   waitForRegistry,
 } from './registry.js';
-import { readState, writeState } from './state.js';
+import { readState, writeState, type FirstDeploy } from './state.js';
 import { checkTools, type Tools } from './tools.js';
 import { environmentUrl, printUrls } from './urls.js';
 
@@ -111,6 +114,41 @@ function ensureSecrets(kubectl: string, manifests: Manifest[]): void {
   }
 }
 
+/** Applies rendered objects as one List on standard input. */
+function applyManifests(kubectl: string, manifests: Manifest[]): void {
+  must(kubectl, ['apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }),
+  });
+}
+
+function deploymentExists(kubectl: string, env: string): boolean {
+  return run(kubectl, ['-n', env, 'get', 'deployment', APP], { quiet: true }).ok;
+}
+
+/**
+ * The Deployment as the API has it right after the deploy that created it: the count a fresh
+ * environment starts with (prod's HPA may lower it minutes later, so the e2e reads it here).
+ */
+function readFirstDeploy(kubectl: string, env: string): FirstDeploy {
+  const deployment = JSON.parse(
+    must(kubectl, ['-n', env, 'get', 'deployment', APP, '-o', 'json'], { quiet: true }).stdout,
+  ) as {
+    metadata: { uid: string };
+    spec: { replicas?: number };
+    status: { readyReplicas?: number };
+  };
+  const seen = {
+    uid: deployment.metadata.uid,
+    replicas: deployment.spec.replicas ?? 0,
+    readyReplicas: deployment.status.readyReplicas ?? 0,
+    at: new Date().toISOString(),
+  };
+  console.log(
+    `cluster: ${env} right after its first deploy: ${seen.readyReplicas} of ${seen.replicas} pods ready`,
+  );
+  return seen;
+}
+
 function waitForWorkloads(kubectl: string, manifests: Manifest[]): void {
   for (const workload of workloads(manifests)) {
     must(kubectl, [
@@ -143,14 +181,16 @@ async function main(): Promise<void> {
     state.images.push(image.tagged);
   writeState(state);
 
-  const cluster = render(tools.kubectl, CLUSTER_DIR);
-  must(tools.kubectl, ['apply', '-k', CLUSTER_DIR]);
+  const cluster = kindClusterManifests(tools.kubectl);
+  applyManifests(tools.kubectl, cluster);
+  must(tools.kubectl, ['apply', '-k', ACCESS_DIR]);
 
   const overlays = ENVIRONMENTS.map((env) => ({
     env,
     manifests: render(tools.kubectl, overlayDir(env)),
   }));
   for (const { env, manifests } of overlays) {
+    const first = !deploymentExists(tools.kubectl, env);
     must(
       process.execPath,
       [
@@ -162,6 +202,10 @@ async function main(): Promise<void> {
       ],
       { inherit: true },
     );
+    if (first) {
+      state.firstDeploys[env] = readFirstDeploy(tools.kubectl, env);
+      writeState(state);
+    }
   }
 
   const monitoring = render(tools.kubectl, MONITORING_DIR);

@@ -9,6 +9,7 @@
 // Ports: MONITOR_SERVICE_PORT (8000), MONITOR_PROMETHEUS_PORT (9090),
 // MONITOR_ALERTMANAGER_PORT (9093), MONITOR_WEBHOOK_PORT (9095), MONITOR_TRACES_PORT (4318);
 // files: MONITOR_DIR (.tmp/monitor).
+import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -113,12 +114,15 @@ async function main(): Promise<void> {
     for (const line of describeSpans(spans)) console.log(line);
   });
   running.traces = traces;
-  // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once.
+  // No load balancer to drain locally, so no drain delay: Ctrl-C stops at once. The fault
+  // switch needs a token: a fresh one per run, printed below for the drill (local use only).
+  const faultToken = randomBytes(32).toString('hex');
   const service = await startServiceProcess(
     SERVER_ENTRY,
     ports.service,
     {
       FAULT_INJECTION_ENABLED: 'true',
+      FAULT_TOKEN: faultToken,
       SHUTDOWN_DELAY_MS: '0',
       OTEL_EXPORTER_OTLP_ENDPOINT: traces.endpoint,
     },
@@ -151,7 +155,7 @@ async function main(): Promise<void> {
       `  traces        ${traces.endpoint}/v1/traces: one line per request printed here (a stand-in for Tempo)`,
       `  exemplars     ${stack.prometheus.url}/graph: http_request_duration_seconds_bucket, "Show exemplars"`,
       'try a drill:',
-      `  curl -X PUT -H 'content-type: application/json' -d '{"errorRate":0.5}' ${svc}/faults`,
+      `  curl -X PUT -H 'content-type: application/json' -H 'authorization: Bearer ${faultToken}' -d '{"errorRate":0.5}' ${svc}/faults`,
       `  while true; do curl -s -o /dev/null ${svc}/; sleep 0.1; done`,
     ].join('\n'),
   );

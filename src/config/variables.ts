@@ -3,6 +3,7 @@
 // env-example`), loadConfig (config.ts) reads it, and the tests check the Kubernetes manifests
 // against it. Order here is the order of .env.example.
 import { isIP } from 'node:net';
+import { isBearerToken } from '../http/bearer-auth.js';
 import { OTEL_VARIABLES } from './otel-variables.js';
 import {
   DerivedDefault,
@@ -35,6 +36,14 @@ function formatTimezoneOffset(minutes: number): string {
   const hh = String(Math.floor(absolute / 60)).padStart(2, '0');
   const mm = String(absolute % 60).padStart(2, '0');
   return `${sign}${hh}:${mm}`;
+}
+
+/** Long enough that guessing it over the network is hopeless (128 bits as hex). */
+const FAULT_TOKEN_MIN_LENGTH = 32;
+export const FAULT_TOKEN_EXPECTED = `a bearer token of at least ${FAULT_TOKEN_MIN_LENGTH} characters from A-Z a-z 0-9 - . _ ~ + / (RFC 6750), e.g. from openssl rand -hex 32`;
+
+export function isFaultToken(value: string): boolean {
+  return value.length >= FAULT_TOKEN_MIN_LENGTH && isBearerToken(value);
 }
 
 export const VARIABLES = {
@@ -178,6 +187,33 @@ export const VARIABLES = {
     description: 'Serve /status, /delay and /faults and apply the fault settings.',
     default: new DerivedDefault('false in prod, true elsewhere', ({ appEnv }) => appEnv !== 'prod'),
   }),
+  faultToken: variable<string>(
+    {
+      name: 'FAULT_TOKEN',
+      description:
+        'Bearer token PUT /faults requires; unset, the fault settings can be read but not changed.',
+      default: '',
+      secret: true,
+    },
+    {
+      expected: FAULT_TOKEN_EXPECTED,
+      parse: (value) => (isFaultToken(value) ? value : new Invalid()),
+      format: (value) => value,
+    },
+  ),
+  faultTokenFile: variable<string | undefined>(
+    {
+      name: 'FAULT_TOKEN_FILE',
+      description: 'Path of a file holding FAULT_TOKEN (a mounted Secret); used when it is unset.',
+      default: undefined,
+      secret: true,
+    },
+    {
+      expected: 'the path of a readable file that holds the token',
+      parse: (value) => value,
+      format: (value) => value ?? '',
+    },
+  ),
   faultErrorRate: fraction({
     name: 'FAULT_ERROR_RATE',
     description: 'Fraction of ordinary requests answered with 500 while fault injection is on.',

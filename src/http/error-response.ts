@@ -18,8 +18,13 @@ export const ErrorResponse = Type.Object(
 );
 type ErrorResponse = Static<typeof ErrorResponse>;
 
-/** A reference usable in route response maps once ErrorResponse is added with addSchema. */
-export const ErrorRef = Type.Ref('ErrorResponse');
+/**
+ * A reference to ErrorResponse for route response maps (once it is added with addSchema), with
+ * the description the OpenAPI document shows for that answer.
+ */
+export function errorRef(description: string) {
+  return Type.Ref('ErrorResponse', { description });
+}
 
 export function errorBody(statusCode: number, message: string, requestId: string): ErrorResponse {
   return {

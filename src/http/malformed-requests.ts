@@ -4,6 +4,7 @@
 // answered on the raw socket from the server's 'clientError' event (server-factory.ts).
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { errorBody } from './error-response.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import { API_HEADERS } from './security-headers.js';
@@ -28,15 +29,13 @@ const MESSAGES: Readonly<Record<number, string>> = {
   431: 'Request headers are too large',
 };
 
-/** The server's 'clientError' listener. */
-export function answerMalformedRequest(error: ParserError, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status = statusFor(error);
+/**
+ * Writes one JSON error answer on a raw socket and closes it: for requests that never reach
+ * Fastify (here, and CONNECT in connect-requests.ts).
+ */
+export function endWithError(socket: Duplex, status: number, message: string): void {
   const requestId = randomUUID();
-  const body = errorBody(status, MESSAGES[status] ?? 'Bad Request', requestId);
+  const body = errorBody(status, message, requestId);
   const json = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} ${body.error}\r\n` +
@@ -47,4 +46,14 @@ export function answerMalformedRequest(error: ParserError, socket: Socket): void
       'Connection: close\r\n\r\n' +
       json,
   );
+}
+
+/** The server's 'clientError' listener. */
+export function answerMalformedRequest(error: ParserError, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = statusFor(error);
+  endWithError(socket, status, MESSAGES[status] ?? 'Bad Request');
 }

@@ -8,6 +8,8 @@ interface RouteKind {
   probe?: boolean;
   /** Ordinary traffic that the fault-injection switch may slow down or fail. */
   faultable?: boolean;
+  /** The client picks the status (GET /status/:code): metrics label it by class, e.g. "5xx". */
+  clientChosenStatus?: boolean;
 }
 
 declare module 'fastify' {
@@ -22,6 +24,7 @@ const UNMATCHED_ROUTE = 'unmatched';
 interface RouteInfo {
   readonly label: string;
   readonly probe: boolean;
+  readonly clientChosenStatus: boolean;
 }
 
 declare module 'fastify' {
@@ -43,6 +46,7 @@ function routeInfo(request: FastifyRequest): RouteInfo {
     info = {
       label: options.url ?? UNMATCHED_ROUTE,
       probe: options.config.probe === true,
+      clientChosenStatus: options.config.clientChosenStatus === true,
     };
     request.routeInfoCache = info;
   }
@@ -55,4 +59,8 @@ export function routeLabel(request: FastifyRequest): string {
 
 export function isProbeRoute(request: FastifyRequest): boolean {
   return routeInfo(request).probe;
+}
+
+export function hasClientChosenStatus(request: FastifyRequest): boolean {
+  return routeInfo(request).clientChosenStatus;
 }

@@ -1,7 +1,10 @@
 // The Node HTTP server under Fastify (its `serverFactory` option), with timeouts fit for life
-// behind a load balancer, and raw-socket JSON answers for requests Node's parser rejects.
+// behind a load balancer, raw-socket JSON answers for requests Node's parser rejects and for
+// CONNECT, and requests with an unmet Expect passed on to Fastify for its 417.
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Config } from '../config.js';
+import { answerConnectRequest } from './connect-requests.js';
+import { forwardUnmetExpectations } from './expectations.js';
 import { answerMalformedRequest } from './malformed-requests.js';
 
 export function serverFactoryFor(config: Config): (handler: RequestListener) => Server {
@@ -21,6 +24,8 @@ export function serverFactoryFor(config: Config): (handler: RequestListener) => 
       handler,
     );
     server.on('clientError', answerMalformedRequest);
+    server.on('connect', answerConnectRequest);
+    forwardUnmetExpectations(server, handler);
     return server;
   };
 }

@@ -1,8 +1,10 @@
 // Graceful shutdown as Kubernetes needs it. On the first SIGTERM/SIGINT: readiness turns 503 at
 // once; the server keeps serving for SHUTDOWN_DELAY_MS so endpoints and kube-proxy stop routing
-// here; then it stops accepting connections and gives in-flight requests SHUTDOWN_TIMEOUT_MS
-// (counted from the end of the delay) to finish, closing idle keep-alive connections; exit 0.
-// A second signal exits at once with 1.
+// here (every answer says Connection: close); then it stops accepting connections without
+// resetting any it had accepted, serves what they send and closes the really idle ones
+// (connection-drain.ts), giving all of that SHUTDOWN_TIMEOUT_MS (counted from the end of the
+// delay); then the app closes (its onClose hooks) and the process exits 0. A second signal
+// exits at once with 1.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
@@ -36,10 +38,11 @@ export function createShutdown({ app, config, logger, exit }: ShutdownDeps) {
         { shutdownTimeoutMs: config.shutdownTimeoutMs },
         'shutdown timeout: in-flight requests did not finish, closing their connections',
       );
-      app.server.closeAllConnections();
+      app.connections.closeAll();
       exit(1);
     }, config.shutdownTimeoutMs);
 
+    await app.connections.close(config.shutdownTimeoutMs);
     await app.close();
     clearTimeout(deadline);
     logger.info('shutdown complete: all requests finished, exiting 0');

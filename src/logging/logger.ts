@@ -36,6 +36,8 @@ export function createLogger(config: Config, destination?: DestinationStream): L
           'headers.cookie',
           'secretMessage',
           'config.secretMessage',
+          'faultToken',
+          'config.faultToken',
         ],
         censor: '[redacted]',
       },

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fas
 import fp from 'fastify-plugin';
 import { HttpError } from '../http/error-response.js';
 import type { FaultSettings } from '../faults/fault-settings.js';
-import { addPreHandler } from '../http/add-pre-handler.js';
+import { addRouteHook } from '../http/add-route-hook.js';
 import type { ProcessTracing } from '../tracing/process-tracing.js';
 
 export default fp<{ faults: FaultSettings; tracing: ProcessTracing | undefined }>(
@@ -37,7 +37,7 @@ export default fp<{ faults: FaultSettings; tracing: ProcessTracing | undefined }
     // Attached to the faultable routes as they are added, so no other request pays for it.
     app.addHook('onRoute', (route) => {
       if (route.config?.faultable === true) {
-        addPreHandler(route, injectFault);
+        addRouteHook(route, 'preHandler', injectFault);
       }
     });
   },

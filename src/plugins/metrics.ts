@@ -1,21 +1,47 @@
-// Prometheus metrics: a request-duration histogram by route template, requests in flight, an
+// Prometheus metrics: a request-duration histogram by route template that includes the time a
+// request waited for the event loop, requests in flight, requests rejected before routing, an
 // info gauge, and Node's default process metrics, served at GET /metrics. Each app gets its own
 // registry so tests can build many apps in one process. With tracing on, an observation of a
 // recorded trace also sets its bucket's exemplar (trace_id, span_id), which the OpenMetrics
 // exposition carries (metrics/exposition.ts).
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config.js';
-import { isProbeRoute, routeLabel } from '../http/route-kind.js';
+import { hasClientChosenStatus, isProbeRoute, routeLabel } from '../http/route-kind.js';
+import { DURATION_BUCKETS } from '../metrics/duration-buckets.js';
 import { expositionOf } from '../metrics/exposition.js';
+import {
+  REJECTION_REASONS,
+  RejectionLog,
+  rejectionReason,
+  type RejectionReason,
+} from '../metrics/rejected-requests.js';
+import { RequestArrivals } from '../metrics/request-arrival.js';
+import { statusCodeLabel } from '../metrics/status-label.js';
 import type { ProcessTracing } from '../tracing/process-tracing.js';
-
-/** Buckets for a service whose p99 is a few milliseconds, with room to see slow requests. */
-const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Methods get their own label value; anything else shares one so the label stays bounded. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * prom-client's gauges named like counters (`promtool check metrics`: "non-counter metrics
+ * should not have _total suffix"). Each is the sum of its labelled sibling without the suffix,
+ * e.g. sum(nodejs_active_handles), so nothing is lost by leaving them out.
+ */
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Estimated arrival (performance.now() ms) of the request, from metrics/request-arrival.ts. */
+    arrivedAt: number;
+  }
+}
 
 interface MetricsOptions {
   config: Config;
@@ -26,12 +52,13 @@ export default fp<MetricsOptions>(
   function metricsPlugin(app: FastifyInstance, { config, tracing }) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
 
     const duration = new Histogram({
       name: 'http_request_duration_seconds',
-      help: 'Duration of HTTP requests by method, route template and status code (probes and /metrics excluded).',
+      help: 'Time from the request reaching the process (its connection accepted or its bytes read, waiting for the event loop included) to the answer, by method, route template and status code (a class for GET /status/:code; probes and /metrics excluded).',
       labelNames: ['method', 'route', 'status_code'] as const,
-      buckets: DURATION_BUCKETS,
+      buckets: [...DURATION_BUCKETS],
       // prom-client refuses exemplars on a classic registry at construction; registered below,
       // the classic format simply leaves them out.
       enableExemplars: tracing !== undefined,
@@ -57,6 +84,13 @@ export default fp<MetricsOptions>(
       labelNames: ['route', 'status_code'] as const,
       registers: [registry],
     });
+    const rejected = new Counter({
+      name: 'http_rejected_requests_total',
+      help: "Requests answered on the raw socket before routing: rejected by Node's HTTP parser, malformed (400), header_overflow (431), request_timeout (408); connect (CONNECT, 501); connection_error (reset first, no answer).",
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+    for (const reason of REJECTION_REASONS) rejected.inc({ reason }, 0);
     new Gauge({
       name: 'app_info',
       help: 'Always 1; labels carry the running version, commit and environment.',
@@ -66,6 +100,24 @@ export default fp<MetricsOptions>(
       { version: config.build.version, commit: config.build.commit, environment: config.appEnv },
       1,
     );
+
+    const rejectionLog = new RejectionLog(app.log);
+    const reject = (reason: RejectionReason) => {
+      rejected.inc({ reason });
+      rejectionLog.record(reason);
+    };
+    app.server.on('clientError', (error: NodeJS.ErrnoException) => {
+      reject(rejectionReason(error));
+    });
+    app.server.on('connect', () => {
+      reject('connect');
+    });
+
+    const arrivals = new RequestArrivals();
+    app.server.on('connection', (socket: Socket) => {
+      arrivals.connectionAccepted(socket);
+    });
+    app.decorateRequest('arrivedAt', 0);
 
     // One histogram child per (method, route, status): prom-client would otherwise sort and hash
     // the label object on every observation. Bounded like the labels themselves.
@@ -97,7 +149,8 @@ export default fp<MetricsOptions>(
       duration.observe({ labels: series.labels, value: seconds, exemplarLabels });
     };
 
-    app.addHook('onRequest', (_request, reply, done) => {
+    app.addHook('onRequest', (request, reply, done) => {
+      request.arrivedAt = arrivals.requestStarted(request.raw.socket);
       inFlight += 1;
       // A response emits 'close' exactly once, whether it finished or the client went away; the
       // listener is shared and never removed (the response object is dropped after the request).
@@ -106,14 +159,24 @@ export default fp<MetricsOptions>(
     });
 
     app.addHook('onResponse', (request, reply, done) => {
+      const now = performance.now();
+      arrivals.answerFinished(request.raw.socket, now);
       const route = routeLabel(request);
-      const statusCode = String(reply.statusCode);
       if (isProbeRoute(request)) {
-        probes.inc({ route, status_code: statusCode });
+        probes.inc({ route, status_code: String(reply.statusCode) });
       } else {
         const method = KNOWN_METHODS.has(request.method) ? request.method : 'OTHER';
-        observe(durationSeries(method, route, statusCode), reply.elapsedTime / 1000, request);
+        const status = statusCodeLabel(reply.statusCode, hasClientChosenStatus(request));
+        // Errors raised before routing skip onRequest; their wait is then counted from now.
+        const arrivedAt = request.arrivedAt === 0 ? now : request.arrivedAt;
+        // The one observation of the request histogram.
+        observe(durationSeries(method, route, status), (now - arrivedAt) / 1000, request);
       }
+      done();
+    });
+
+    app.addHook('onClose', (_instance, done) => {
+      rejectionLog.stop();
       done();
     });
 

@@ -4,12 +4,11 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
-import { errorBody } from '../http/error-response.js';
+import { errorBody, errorRef } from '../http/error-response.js';
 import type { EventLoopMonitor } from '../lifecycle/event-loop-monitor.js';
 import type { Lifecycle } from '../lifecycle/lifecycle-state.js';
-import { ErrorRef } from '../http/error-response.js';
 
-const ProbeOk = Type.Object({ status: Type.Literal('ok') });
+const ProbeOk = Type.Object({ status: Type.Literal('ok') }, { description: 'Healthy' });
 
 interface HealthRouteOptions {
   config: Config;
@@ -27,9 +26,13 @@ export const healthRoutes: FastifyPluginCallbackTypebox<HealthRouteOptions> = (
     {
       config: { probe: true },
       schema: {
+        operationId: 'getLiveness',
         tags: ['operations'],
         summary: 'Liveness: the process runs and its event loop is not stalled',
-        response: { 200: ProbeOk, 503: ErrorRef },
+        response: {
+          200: ProbeOk,
+          503: errorRef('The event loop was stalled'),
+        },
       },
     },
     (request, reply) => {
@@ -54,9 +57,13 @@ export const healthRoutes: FastifyPluginCallbackTypebox<HealthRouteOptions> = (
     {
       config: { probe: true },
       schema: {
+        operationId: 'getReadiness',
         tags: ['operations'],
         summary: 'Readiness: 503 while starting and from the moment shutdown begins',
-        response: { 200: ProbeOk, 503: ErrorRef },
+        response: {
+          200: ProbeOk,
+          503: errorRef('Starting or draining'),
+        },
       },
     },
     (request, reply) => {

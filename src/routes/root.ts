@@ -7,20 +7,23 @@ import { Type } from 'typebox';
 import type { Config } from '../config.js';
 import { formatLocalTimestamp } from './root-timestamp.js';
 
-const RootResponse = Type.Object({
-  status: Type.Literal('ok'),
-  message: Type.String({ description: 'GREETING' }),
-  timestamp: Type.String({
-    description: 'Local time at TIMEZONE_OFFSET, "YYYY-MM-DD HH:MM:SS"',
-    examples: ['2026-11-27 06:21:00'],
-  }),
-  secret: Type.Union([Type.Literal('configured'), Type.Literal('N/A')], {
-    description: 'Whether SECRET_MESSAGE is set; its value is never returned',
-  }),
-  environment: Type.String({ description: 'APP_ENV' }),
-  version: Type.String(),
-  hostname: Type.String({ description: 'The host or pod name' }),
-});
+const RootResponse = Type.Object(
+  {
+    status: Type.Literal('ok'),
+    message: Type.String({ description: 'GREETING' }),
+    timestamp: Type.String({
+      description: 'Local time at TIMEZONE_OFFSET, "YYYY-MM-DD HH:MM:SS"',
+      examples: ['2026-11-27 06:21:00'],
+    }),
+    secret: Type.Union([Type.Literal('configured'), Type.Literal('N/A')], {
+      description: 'Whether SECRET_MESSAGE is set; its value is never returned',
+    }),
+    environment: Type.String({ description: 'APP_ENV' }),
+    version: Type.String(),
+    hostname: Type.String({ description: 'The host or pod name' }),
+  },
+  { description: 'The greeting' },
+);
 
 interface RootRouteOptions {
   config: Config;
@@ -38,6 +41,7 @@ export const rootRoute: FastifyPluginCallbackTypebox<RootRouteOptions> = (app, o
     {
       config: { faultable: true },
       schema: {
+        operationId: 'getGreeting',
         tags: ['service'],
         summary: 'Greeting, local time and which pod answered',
         response: { 200: RootResponse },

@@ -3,12 +3,15 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
 
-const VersionResponse = Type.Object({
-  version: Type.String(),
-  commit: Type.String(),
-  buildTime: Type.String(),
-  environment: Type.String(),
-});
+const VersionResponse = Type.Object(
+  {
+    version: Type.String(),
+    commit: Type.String(),
+    buildTime: Type.String(),
+    environment: Type.String(),
+  },
+  { description: 'What is running' },
+);
 
 export const versionRoute: FastifyPluginCallbackTypebox<{ config: Config }> = (
   app,
@@ -25,6 +28,7 @@ export const versionRoute: FastifyPluginCallbackTypebox<{ config: Config }> = (
     '/version',
     {
       schema: {
+        operationId: 'getVersion',
         tags: ['operations'],
         summary: 'Version, git commit and build time',
         response: { 200: VersionResponse },

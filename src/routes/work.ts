@@ -3,7 +3,10 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.js';
-import { ErrorRef } from '../http/error-response.js';
+import { errorRef } from '../http/error-response.js';
+
+/** What GET /work burns when ms is not given. */
+const DEFAULT_WORK_MS = 50;
 
 /** Spins for `ms` milliseconds doing arithmetic the optimiser cannot drop. */
 function burnCpu(ms: number): number {
@@ -27,18 +30,28 @@ export const workRoute: FastifyPluginCallbackTypebox<{ config: Config }> = (
     {
       config: { faultable: true },
       schema: {
+        operationId: 'burnCpu',
         tags: ['faults'],
         summary: 'Burn CPU for ms milliseconds (load generation for autoscaling)',
         querystring: Type.Object({
-          ms: Type.Integer({ minimum: 1, maximum: config.workMaxMs, default: 50 }),
+          ms: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: config.workMaxMs, default: DEFAULT_WORK_MS }),
+          ),
         }),
         response: {
-          200: Type.Object({ ms: Type.Integer(), iterations: Type.Integer() }),
-          400: ErrorRef,
+          200: Type.Object(
+            { ms: Type.Integer(), iterations: Type.Integer() },
+            { description: 'The work done' },
+          ),
+          400: errorRef('ms is not a whole number in range'),
         },
       },
     },
-    (request) => ({ ms: request.query.ms, iterations: burnCpu(request.query.ms) }),
+    (request) => {
+      // Ajv fills in the schema's default; the fallback only satisfies the type.
+      const ms = request.query.ms ?? DEFAULT_WORK_MS;
+      return { ms, iterations: burnCpu(ms) };
+    },
   );
   done();
 };

@@ -3,7 +3,7 @@
 // that a second run converges without creating anything, and that cluster-down removes exactly
 // what cluster-up made. The real cluster runs in the CI e2e job (docs/local-cluster.md).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { parseOptions } from '../../scripts/deploy/options.js';
@@ -15,11 +15,17 @@ import {
   REGISTRY_IMAGE,
 } from '../../scripts/cluster/pins.js';
 import {
+  CLUSTER_DIR,
+  KIND_PROVIDED,
+  identity,
+  kindClusterManifests,
+  parseManifests,
   render,
   servicePorts,
   MONITORING_DIR,
   overlayDir,
   workloads,
+  type Manifest,
 } from '../../scripts/cluster/manifests.js';
 import { run, type RunResult } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
@@ -114,7 +120,7 @@ describe('cluster-up and cluster-down', () => {
     async (t) => {
       box = await newSandbox(t);
       if (!box) return;
-      first = await box.script('up');
+      first = await box.script('up', { FAKE_DEPLOY_REPLICAS: '3' });
       assert.equal(first.code, 0, output(first));
       firstCalls = box.calls();
       const order = [
@@ -124,7 +130,8 @@ describe('cluster-up and cluster-down', () => {
         /^docker\b.* exec -i hello-api-control-plane sh -c /,
         /^docker\b.* build /,
         /^docker\b.* push localhost:\d+\/hello-api:/,
-        /^kubectl apply -k .*\/k8s\/cluster$/,
+        /^kubectl apply -f -$/,
+        /^kubectl apply -k .*\/k8s\/access$/,
         /^kubectl create -f -$/,
         /^kubectl apply -k .*\/k8s\/monitoring$/,
         /^kubectl -n monitoring rollout status /,
@@ -151,6 +158,53 @@ describe('cluster-up and cluster-down', () => {
     assert.ok(existsSync(join(box.clusterState, 'kubeconfig')));
     const registry = firstCalls.find((call) => / run --detach /.test(call));
     assert.ok(registry?.endsWith(REGISTRY_IMAGE), registry);
+  });
+
+  test('k8s/cluster is applied without the storage kind provides itself', TIMEOUT, (t) => {
+    const box = made(t);
+    if (!box) return;
+    const kubectl = requireTool(t, 'kubectl');
+    if (!kubectl) return;
+    const lists = box
+      .read('', 'applied.log')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { items: Manifest[] });
+    assert.equal(lists.length, 1, 'one apply -f - (k8s/cluster)');
+    const applied = (lists[0]?.items ?? []).map(identity).sort();
+    const provided = parseManifests(readFileSync(KIND_PROVIDED, 'utf8')).map(identity);
+    const all = render(kubectl, CLUSTER_DIR).map(identity);
+    assert.ok(provided.length > 0 && provided.every((id) => all.includes(id)), provided.join(', '));
+    assert.deepEqual(applied, all.filter((id) => !provided.includes(id)).sort());
+    for (const kept of [
+      'ValidatingAdmissionPolicy//pod-security-labels-admins-only',
+      'Namespace//prod',
+      'Deployment/kube-system/metrics-server',
+    ])
+      assert.ok(applied.includes(kept), `${kept} applied`);
+    assert.ok(
+      !firstCalls.some((call) => call.includes('local-path-provisioner')),
+      'no wait for a provisioner kind does not run',
+    );
+  });
+
+  test('what each environment runs right after its first deploy is noted for the e2e suite', (t) => {
+    const box = made(t);
+    if (!box) return;
+    const state = JSON.parse(readFileSync(join(box.clusterState, 'state.json'), 'utf8')) as {
+      firstDeploys: Record<string, { uid: string; replicas: number; readyReplicas: number }>;
+    };
+    for (const env of ['dev', 'stage', 'prod']) {
+      const served = JSON.parse(box.read('deployments', `${env}.json`)) as {
+        metadata: { uid: string };
+      };
+      assert.deepEqual(
+        { ...state.firstDeploys[env], at: undefined },
+        { uid: served.metadata.uid, replicas: 3, readyReplicas: 3, at: undefined },
+        env,
+      );
+    }
+    assert.match(first.stdout, /cluster: prod right after its first deploy: 3 of 3 pods ready/);
   });
 
   test('every node gets the hosts.toml that sends localhost:<port> to the registry container', (t) => {
@@ -208,7 +262,10 @@ describe('cluster-up and cluster-down', () => {
     if (!box) return;
     const kubectl = requireTool(t, 'kubectl');
     if (!kubectl) return;
-    for (const workload of workloads(render(kubectl, MONITORING_DIR)))
+    for (const workload of workloads([
+      ...kindClusterManifests(kubectl),
+      ...render(kubectl, MONITORING_DIR),
+    ]))
       assert.ok(
         firstCalls.includes(
           `kubectl -n ${workload.namespace} rollout status ${workload.name} --timeout=300s`,
@@ -245,6 +302,7 @@ describe('cluster-up and cluster-down', () => {
       const deploys = box.deploys();
       assert.equal(deploys.length, 6);
       assert.deepEqual(deploys.slice(3), deploys.slice(0, 3), 'same deploys, same digest');
+      assert.doesNotMatch(second.stdout, /right after its first deploy/, 'not a first deploy');
     },
   );
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { KIND_CONFIG } from '../../scripts/cluster/layout.js';
-import { requiredSecrets } from '../../scripts/cluster/manifests.js';
+import { kindClusterManifests, requiredSecrets } from '../../scripts/cluster/manifests.js';
 import {
   DOWNLOADS,
   KIND_NODE_IMAGE,
@@ -18,22 +18,44 @@ import {
   KUBERNETES_MINOR,
   REGISTRY_IMAGE,
 } from '../../scripts/cluster/pins.js';
-import { CONFIG_MAPS, shippedConfigMap } from '../../scripts/monitor/shipped-config.js';
+import { RECEIVER_SECRET_NAME } from '../../scripts/monitor/receivers.js';
+import {
+  CONFIG_MAPS,
+  receiverSecretKeys,
+  shippedConfigMap,
+} from '../../scripts/monitor/shipped-config.js';
 import {
   ALERTS,
   APP,
   AUTOSCALED,
   CONDITIONAL_METRICS,
   ENVIRONMENTS,
+  FAULT_TOKEN_VARIABLE,
+  HEARTBEAT_RECEIVER,
+  KIND_UNSERVED_JOBS,
   MONITORING,
+  NAMESPACE_EDITOR,
+  PSA_LABEL_PREFIX,
+  RELOAD,
   ROLLBACK_ENVIRONMENT,
   SCRAPE_JOBS,
+  TARGET_COUNTS,
+  autoscaling,
+  deployerUser,
+  faultTokenSecret,
   fromAppPod,
   fromOtherNamespace,
   grafanaDashboards,
   grafanaDatasourceUids,
+  inhibitorsOf,
+  labelPolicy,
+  prometheusConfig,
   receiverKeys,
   receiverOfAlert,
+  ruleFileGlobs,
+  rulesMountPath,
+  scrapeJobs,
+  statefulSet,
 } from '../e2e/lib/facts.js';
 import { monitoredMetrics } from '../e2e/lib/metrics.js';
 import { renderOrSkip, type K8sObject } from '../helpers/k8s-manifests.js';
@@ -148,12 +170,29 @@ test("the suite's names exist in the manifests: Services, ports, workloads, Secr
     const ports = (found.spec as { ports: { port: number }[] }).ports.map((p) => p.port);
     assert.ok(ports.includes(Number(host[3])), `${host[1]} has no port ${host[3]}`);
   }
-  const workload = objects.find(
-    (o) =>
-      `${o.kind.toLowerCase()}/${o.metadata.name}` === MONITORING.alertmanager.workload &&
-      o.metadata.namespace === MONITORING.namespace,
-  );
-  assert.ok(workload, `no ${MONITORING.alertmanager.workload} in ${MONITORING.namespace}`);
+  for (const component of [MONITORING.prometheus, MONITORING.alertmanager]) {
+    const set = objects.find(
+      (o) =>
+        o.kind === 'StatefulSet' &&
+        o.metadata.name === component.statefulSet &&
+        o.metadata.namespace === MONITORING.namespace,
+    );
+    assert.ok(set, `no StatefulSet ${MONITORING.namespace}/${component.statefulSet}`);
+    const spec = set.spec as {
+      template: { spec: { containers: { name: string }[] } };
+      volumeClaimTemplates?: { spec: { storageClassName?: string } }[];
+    };
+    assert.ok(
+      spec.template.spec.containers.some((c) => c.name === component.container),
+      `${component.statefulSet} has no container ${component.container}`,
+    );
+    // The persistence checks need claims, and kind's default class (`standard`) must serve them.
+    const facts = statefulSet(component.statefulSet);
+    assert.ok(facts.claims.length >= facts.replicas, `${component.statefulSet} claims no volume`);
+    for (const claim of spec.volumeClaimTemplates ?? [])
+      assert.equal(claim.spec.storageClassName, undefined, 'the cluster default class');
+  }
+  assert.ok(statefulSet(MONITORING.alertmanager.statefulSet).replicas >= 2, 'a gossip cluster');
   const grafanaSecret = requiredSecrets(objects).get(
     `${MONITORING.namespace}/${MONITORING.grafana.adminSecret}`,
   );
@@ -166,6 +205,11 @@ test("the suite's names exist in the manifests: Services, ports, workloads, Secr
     JSON.stringify(objects).includes(`"secretName":"${MONITORING.receiversSecret}"`),
     `nothing mounts ${MONITORING.receiversSecret}`,
   );
+  for (const name of [MONITORING.rulesConfigMap, MONITORING.alertmanagerConfigMap])
+    assert.ok(
+      objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === name),
+      `no ConfigMap ${name} (the reload check edits it in place)`,
+    );
   for (const env of ENVIRONMENTS) {
     const deployment: K8sObject | undefined = objects.find(
       (o) =>
@@ -194,6 +238,17 @@ test('the environments have the roles the suite gives them: faults in dev, HPA i
       .map((o) => (o.data as Record<string, string> | undefined)?.[name])
       .find((value) => value !== undefined);
   assert.equal(setting(ALERTS.faultEnvironment, 'FAULT_INJECTION_ENABLED'), 'true');
+  // Where the fault switch is behind a token, the alerting check must know its Secret.
+  const tokenSecret = faultTokenSecret();
+  const tokenRead = JSON.stringify(
+    objects.find(
+      (o) =>
+        o.kind === 'Deployment' &&
+        o.metadata.name === APP.deployment &&
+        o.metadata.namespace === ALERTS.faultEnvironment,
+    ),
+  ).includes(`"name":"${FAULT_TOKEN_VARIABLE}"`);
+  assert.equal(tokenSecret !== undefined, tokenRead, `${FAULT_TOKEN_VARIABLE} comes from a Secret`);
   assert.equal(setting(ROLLBACK_ENVIRONMENT, 'FAULT_INJECTION_ENABLED'), 'false');
   assert.ok(
     objects.some(
@@ -203,24 +258,110 @@ test('the environments have the roles the suite gives them: faults in dev, HPA i
 });
 
 test('scrape jobs, alerts, receivers, datasource and dashboards the suite names are in the monitoring config', () => {
-  const prometheus = parse(
-    Object.values(shippedConfigMap(CONFIG_MAPS.prometheus).data)[0] ?? '',
-  ) as {
-    scrape_configs: { job_name: string }[];
-  };
-  const jobs = prometheus.scrape_configs.map((job) => job.job_name);
-  for (const job of [...Object.values(SCRAPE_JOBS), 'alertmanager'])
+  const jobs = scrapeJobs();
+  assert.ok(jobs.length >= 9, jobs.join(', '));
+  for (const job of [
+    ...Object.values(SCRAPE_JOBS),
+    ...Object.keys(KIND_UNSERVED_JOBS),
+    ...Object.keys(TARGET_COUNTS),
+  ])
     assert.ok(jobs.includes(job), `no scrape job ${job}`);
   const rules = Object.values(shippedConfigMap(CONFIG_MAPS.rules).data).join('\n');
   for (const alert of [ALERTS.errorRate, ALERTS.watchdog])
     assert.ok(rules.includes(`alert: ${alert}\n`), `no alert ${alert}`);
-  assert.ok(receiverKeys().size > 0, 'receivers read URLs from the Secret');
-  assert.notEqual(receiverOfAlert(ALERTS.watchdog), undefined, 'the Watchdog has its own route');
+  // The keys the suite points at its receiver are the ones the shipped alertmanager.yml reads.
+  assert.deepEqual(
+    [...receiverKeys().entries()].sort(),
+    [...receiverSecretKeys().entries()].sort(),
+  );
+  assert.equal(MONITORING.receiversSecret, RECEIVER_SECRET_NAME);
+  assert.equal(receiverOfAlert(ALERTS.watchdog), HEARTBEAT_RECEIVER, 'Watchdog -> heartbeat');
+  // The heartbeat check waits for these to stop firing; each must be a shipped alert.
+  const inhibitors = inhibitorsOf(ALERTS.watchdog);
+  assert.ok(inhibitors.length > 0, 'the Watchdog is inhibited while deliveries fail');
+  for (const alert of inhibitors)
+    assert.ok(rules.includes(`alert: ${alert}\n`), `no alert ${alert}`);
   const metrics = monitoredMetrics().map((m) => m.name);
   for (const name of Object.keys(CONDITIONAL_METRICS))
     assert.ok(metrics.includes(name), `${name} is no longer read`);
   assert.ok(grafanaDatasourceUids().length > 0);
   assert.ok(grafanaDashboards().length > 0);
+});
+
+test("kind's etcd serves metrics off loopback on the port the etcd scrape job uses", () => {
+  const config = parse(readFileSync(KIND_CONFIG, 'utf8')) as { kubeadmConfigPatches?: string[] };
+  const patches = (config.kubeadmConfigPatches ?? []).map(
+    (patch) =>
+      parse(patch) as { kind?: string; etcd?: { local?: { extraArgs?: Record<string, string> } } },
+  );
+  const urls = (
+    patches.find((p) => p.kind === 'ClusterConfiguration')?.etcd?.local?.extraArgs?.[
+      'listen-metrics-urls'
+    ] ?? ''
+  )
+    .split(',')
+    .filter(Boolean)
+    .map((url) => new URL(url));
+  const etcd = prometheusConfig().scrape_configs?.find((job) => job.job_name === 'etcd');
+  const address = etcd?.relabel_configs?.find((r) => r.target_label === '__address__');
+  const port = /:(\d+)$/.exec(address?.replacement ?? '')?.[1];
+  assert.ok(port, 'the etcd job sets the port it scrapes');
+  assert.ok(urls.length > 0, 'kind-config.yaml patches listen-metrics-urls');
+  for (const url of urls) assert.equal(url.port, port, url.href);
+  assert.ok(
+    urls.some((url) => !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)),
+    'a listener Prometheus can reach from a pod',
+  );
+});
+
+test('cluster-up applies k8s/cluster on kind without a StorageClass: kind keeps its default', async (t) => {
+  if (!(await renderOrSkip(t, 'k8s/cluster'))) return;
+  const applied = kindClusterManifests('kubectl');
+  assert.deepEqual(
+    applied.filter(
+      (m) => m.kind === 'StorageClass' || m.metadata?.namespace === 'local-path-storage',
+    ),
+    [],
+  );
+  assert.ok(
+    applied.some((m) => m.kind === 'ValidatingAdmissionPolicy'),
+    'the label policy stays',
+  );
+});
+
+test('the reload check adds what Prometheus and Alertmanager would load and nothing shipped has', () => {
+  const mounted = `${rulesMountPath()}/${RELOAD.ruleKey}`;
+  const glob = (pattern: string) =>
+    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+  assert.ok(
+    ruleFileGlobs().some((pattern) => glob(pattern).test(mounted)),
+    `${mounted} matches none of rule_files ${ruleFileGlobs().join(', ')}`,
+  );
+  const rules = shippedConfigMap(CONFIG_MAPS.rules).data;
+  assert.equal(rules[RELOAD.ruleKey], undefined, "the key is the check's own");
+  for (const name of [RELOAD.group, RELOAD.record])
+    assert.ok(!Object.values(rules).join('\n').includes(name), `${name} is shipped`);
+  assert.ok(!receiverSecretKeys().has(RELOAD.receiver), "the receiver is the check's own");
+});
+
+test('the access checks name real users, the label policy and its admin groups', async (t) => {
+  if (!(await renderOrSkip(t, 'k8s/access'))) return;
+  for (const env of ENVIRONMENTS)
+    assert.match(deployerUser(env), new RegExp(`:environment:${env}$`), `${env} deployer`);
+  const policy = labelPolicy();
+  assert.deepEqual([...policy.adminGroups].sort(), ['kubeadm:cluster-admins', 'system:masters']);
+  const cluster = readFileSync(repoPath('k8s/cluster/pod-security-labels-policy.yaml'), 'utf8');
+  assert.ok(cluster.includes(`'${PSA_LABEL_PREFIX}'`), 'the policy guards the PSA labels');
+  const everything = readdirSync(repoPath('k8s'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => readFileSync(join(repoPath('k8s'), file), 'utf8'))
+    .join('\n');
+  assert.ok(!everything.includes(NAMESPACE_EDITOR), `${NAMESPACE_EDITOR} is the suite's own user`);
+  const { minReplicas, maxReplicas, initialReplicas } = autoscaling();
+  assert.ok(
+    minReplicas <= initialReplicas && initialReplicas <= maxReplicas,
+    `${AUTOSCALED} starts at ${initialReplicas}, within ${minReplicas}-${maxReplicas}`,
+  );
 });
 
 test('make test never runs the cluster suite: test/e2e holds *.e2e.ts files and helpers only', () => {

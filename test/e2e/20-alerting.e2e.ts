@@ -1,8 +1,10 @@
 // On the kind cluster: alerts are delivered. An in-cluster webhook receiver stands in for the
-// receivers' real endpoints (the Secret alertmanager-receivers points every receiver key at it);
-// the Watchdog reaches Alertmanager, and fault injection in dev makes the error-rate alert fire
-// in Prometheus and arrive at the receiver.
+// receivers' real endpoints (the Secret alertmanager-receivers points every receiver key of
+// scripts/monitor/receivers.ts at it, one path per key); the Watchdog reaches the heartbeat key
+// about once a minute (the dead man's switch) and nothing else, and fault injection in dev makes
+// the error-rate alert fire in Prometheus and arrive at the receiver.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +12,13 @@ import { clusterNodes } from './lib/cluster.js';
 import {
   ALERTS,
   APP,
+  FAULT_TOKEN_VARIABLE,
+  HEARTBEAT_RECEIVER,
   MONITORING,
   SUITE_NAMESPACES,
   environmentUrls,
+  faultTokenSecret,
+  inhibitorsOf,
   prometheusUrl,
   receiverKeys,
   receiverOfAlert,
@@ -26,15 +32,21 @@ import { waitFor } from './lib/wait.js';
 const MINUTES = 60_000;
 const RECEIVER = { name: 'alert-receiver', port: 8080 };
 const RECEIVER_SOURCE = fileURLToPath(new URL('fixtures/alert-receiver.ts', import.meta.url));
+const ALERTMANAGER_WORKLOAD = `statefulset/${MONITORING.alertmanager.statefulSet}`;
 
 interface Received {
   path: string;
   body: string;
+  at: string;
 }
 
-/** Sets the error rate of every ready dev pod through its own /faults (the setting is per pod). */
+/**
+ * Sets the error rate of every ready dev pod through its own /faults (the setting is per pod).
+ * The token, where the pods have one, is read from the container's own environment inside the
+ * pod, so it never appears on a command line or in this log.
+ */
 async function setErrorRate(namespace: string, errorRate: number): Promise<string[]> {
-  const script = `fetch('http://127.0.0.1:${APP.port}/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: process.argv[1] }).then(async (r) => { console.log(r.status + ' ' + await r.text()); if (!r.ok) process.exit(1); })`;
+  const script = `const token = process.env.${FAULT_TOKEN_VARIABLE}; fetch('http://127.0.0.1:${APP.port}/faults', { method: 'PUT', headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: process.argv[1] }).then(async (r) => { console.log(r.status + ' ' + await r.text()); if (!r.ok) process.exit(1); })`;
   const answers: string[] = [];
   for (const pod of (await pods(namespace, APP.selector)).filter(isReady)) {
     const out = await kubectlOk([
@@ -46,7 +58,47 @@ async function setErrorRate(namespace: string, errorRate: number): Promise<strin
   return answers;
 }
 
-describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
+/** A rollout restart of hello-api in `env`, waited for: env from a Secret is read at start. */
+async function restartApp(env: string): Promise<void> {
+  await kubectlOk(['-n', env, 'rollout', 'restart', `deployment/${APP.deployment}`]);
+  await kubectlOk(
+    ['-n', env, 'rollout', 'status', `deployment/${APP.deployment}`, '--timeout=300s'],
+    { timeoutMs: 320_000 },
+  );
+}
+
+/** The fault token Secret this run created (and removes afterwards), if it had to. */
+let createdTokenSecret: string | undefined;
+
+/**
+ * Where the fault environment reads a fault token from a Secret that does not exist, creates it
+ * with a random token (on standard input; never printed) and restarts the pods to read it.
+ */
+async function ensureFaultToken(): Promise<void> {
+  const secret = faultTokenSecret();
+  if (secret === undefined) return;
+  const env = ALERTS.faultEnvironment;
+  if ((await kubectl(['-n', env, 'get', 'secret', secret.name])).code === 0) {
+    console.log(`fault token: ${env}/${secret.name} exists, used as it is`);
+    return;
+  }
+  await kubectlOk(['create', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secret.name, namespace: env },
+      type: 'Opaque',
+      stringData: { [secret.key]: randomBytes(32).toString('hex') },
+    }),
+  });
+  createdTokenSecret = secret.name;
+  await restartApp(env);
+  console.log(
+    `fault token: created ${env}/${secret.name} for this run, ${env} restarted to read it`,
+  );
+}
+
+describe('alert delivery on the cluster', { timeout: 45 * MINUTES }, () => {
   const namespace = SUITE_NAMESPACES.receiver;
   let alertmanager: Forward | undefined;
   let receiver: Forward | undefined;
@@ -60,6 +112,7 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
 
   before(async () => {
     await clusterNodes();
+    await ensureFaultToken();
     await createNamespace(namespace);
     const labels = { 'app.kubernetes.io/name': RECEIVER.name };
     await applyObjects([
@@ -132,22 +185,9 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
     ]);
     // A restart makes Alertmanager start with the receiver files in place (no wait for the
     // kubelet to refresh the Secret volume).
-    await kubectlOk([
-      '-n',
-      MONITORING.namespace,
-      'rollout',
-      'restart',
-      MONITORING.alertmanager.workload,
-    ]);
+    await kubectlOk(['-n', MONITORING.namespace, 'rollout', 'restart', ALERTMANAGER_WORKLOAD]);
     await kubectlOk(
-      [
-        '-n',
-        MONITORING.namespace,
-        'rollout',
-        'status',
-        MONITORING.alertmanager.workload,
-        '--timeout=180s',
-      ],
+      ['-n', MONITORING.namespace, 'rollout', 'status', ALERTMANAGER_WORKLOAD, '--timeout=180s'],
       {
         timeoutMs: 200_000,
       },
@@ -165,6 +205,11 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
     await setErrorRate(ALERTS.faultEnvironment, 0).catch((error: unknown) => {
       console.log(`could not reset the error rate in ${ALERTS.faultEnvironment}: ${String(error)}`);
     });
+    if (createdTokenSecret !== undefined) {
+      const env = ALERTS.faultEnvironment;
+      await kubectl(['-n', env, 'delete', 'secret', createdTokenSecret, '--ignore-not-found']);
+      await restartApp(env).catch(() => undefined);
+    }
     await alertmanager?.close();
     await receiver?.close();
     // Back to the Secret as it was: none (cluster-up creates none) or the operator's own.
@@ -182,51 +227,13 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
         secret.metadata[field] = undefined;
       await kubectl(['create', '-f', '-'], { input: JSON.stringify(secret) });
     }
-    await kubectl([
-      '-n',
-      MONITORING.namespace,
-      'rollout',
-      'restart',
-      MONITORING.alertmanager.workload,
-    ]);
+    await kubectl(['-n', MONITORING.namespace, 'rollout', 'restart', ALERTMANAGER_WORKLOAD]);
+    await kubectl(
+      ['-n', MONITORING.namespace, 'rollout', 'status', ALERTMANAGER_WORKLOAD, '--timeout=180s'],
+      { timeoutMs: 200_000 },
+    );
     await deleteNamespace(namespace);
   });
-
-  test(
-    'the always-firing Watchdog reaches Alertmanager (and its receiver, when it has one)',
-    { timeout: 10 * MINUTES },
-    async () => {
-      const active = await waitFor(
-        `Alertmanager to hold the ${ALERTS.watchdog} alert`,
-        async () => {
-          const filter = encodeURIComponent(`alertname="${ALERTS.watchdog}"`);
-          const response = await fetch(`${alertmanager?.url ?? ''}/api/v2/alerts?filter=${filter}`);
-          const alerts = (await response.json()) as { status?: { state?: string } }[];
-          const count = alerts.filter((a) => a.status?.state === 'active').length;
-          return { done: count > 0, value: count, seen: `${count} active` };
-        },
-        { timeoutMs: 3 * MINUTES },
-      );
-      console.log(`Alertmanager holds ${active} active ${ALERTS.watchdog} alert(s)`);
-      const key = receiverKeys().get(receiverOfAlert(ALERTS.watchdog) ?? '');
-      if (key === undefined) {
-        console.log(
-          `${ALERTS.watchdog} routes to a receiver without integrations: nothing to deliver`,
-        );
-        return;
-      }
-      await waitFor(
-        `${ALERTS.watchdog} delivered to /${key}`,
-        async () => {
-          const hits = (await received()).filter(
-            (r) => r.path === `/${key}` && r.body.includes(ALERTS.watchdog),
-          );
-          return { done: hits.length > 0, seen: `${hits.length} notifications` };
-        },
-        { timeoutMs: 5 * MINUTES, intervalMs: 5_000 },
-      );
-    },
-  );
 
   test(
     'fault injection in dev makes the error-rate alert fire and reach the webhook receiver',
@@ -288,6 +295,83 @@ describe('alert delivery on the cluster', { timeout: 30 * MINUTES }, () => {
         `${ALERTS.errorRate} (${env}) delivered to ${[...new Set(hits.map((h) => h.path))].join(', ')} ${((Date.now() - started) / 1000).toFixed(0)} s after the faults were set; answers: ${JSON.stringify(await stopTraffic())}`,
       );
       assert.ok(hits.length > 0);
+    },
+  );
+  test(
+    'the Watchdog reaches the heartbeat receiver about once a minute, and no other receiver',
+    { timeout: 22 * MINUTES },
+    async () => {
+      // While deliveries fail (before the receiver Secret above existed, nothing could be
+      // delivered), an inhibition in alertmanager.yml silences the Watchdog so that the external
+      // dead man's switch pages; the failure alert resolves once its 5-minute rate window holds
+      // no more failures. That runs while the error-rate check above waits for its alert.
+      const inhibitors = inhibitorsOf(ALERTS.watchdog);
+      const prometheus = prometheusUrl();
+      const started = Date.now();
+      await waitFor(
+        `${inhibitors.join(', ')} (inhibiting ${ALERTS.watchdog}) not firing`,
+        async () => {
+          const firing: string[] = [];
+          for (const alert of inhibitors)
+            if (
+              (await query(prometheus, `ALERTS{alertname="${alert}", alertstate="firing"}`)).length
+            )
+              firing.push(alert);
+          return { done: firing.length === 0, seen: `firing: ${firing.join(', ') || 'none'}` };
+        },
+        { timeoutMs: 12 * MINUTES, intervalMs: 15_000 },
+      );
+      console.log(
+        `${inhibitors.join(', ') || 'no alert'} inhibiting ${ALERTS.watchdog}: not firing (waited ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      );
+      const active = await waitFor(
+        `Alertmanager to hold the ${ALERTS.watchdog} alert`,
+        async () => {
+          const filter = encodeURIComponent(`alertname="${ALERTS.watchdog}"`);
+          const response = await fetch(`${alertmanager?.url ?? ''}/api/v2/alerts?filter=${filter}`);
+          const alerts = (await response.json()) as { status?: { state?: string } }[];
+          const count = alerts.filter((a) => a.status?.state === 'active').length;
+          return { done: count > 0, value: count, seen: `${count} active` };
+        },
+        { timeoutMs: 3 * MINUTES },
+      );
+      console.log(`Alertmanager holds ${active} active ${ALERTS.watchdog} alert(s)`);
+      assert.equal(receiverOfAlert(ALERTS.watchdog), HEARTBEAT_RECEIVER);
+      const key = receiverKeys().get(HEARTBEAT_RECEIVER) ?? '';
+      // Alertmanager's webhook payload names the receiver and carries the alerts' labels.
+      const heartbeats = async () =>
+        (await received()).filter((r) => {
+          if (r.path !== `/${key}`) return false;
+          const body = JSON.parse(r.body) as {
+            receiver?: string;
+            alerts?: { labels?: Record<string, string> }[];
+          };
+          return (
+            body.receiver === HEARTBEAT_RECEIVER &&
+            (body.alerts ?? []).some((a) => a.labels?.alertname === ALERTS.watchdog)
+          );
+        });
+      const beats = await waitFor(
+        `two ${ALERTS.watchdog} heartbeats at /${key}`,
+        async () => {
+          const found = await heartbeats();
+          return { done: found.length >= 2, value: found, seen: `${found.length} heartbeats` };
+        },
+        { timeoutMs: 6 * MINUTES, intervalMs: 5_000 },
+      );
+      const times = beats.map((b) => Date.parse(b.at));
+      const gaps = times.slice(1).map((time, i) => Math.round((time - (times[i] ?? time)) / 1000));
+      console.log(
+        `${ALERTS.watchdog} heartbeats at /${key}: ${beats.length}, ${gaps.join(' s, ')} s apart`,
+      );
+      const elsewhere = (await received()).filter(
+        (r) => r.path !== `/${key}` && r.body.includes(`"${ALERTS.watchdog}"`),
+      );
+      assert.deepEqual(
+        elsewhere.map((r) => r.path),
+        [],
+        `${ALERTS.watchdog} also reached other receivers`,
+      );
     },
   );
 });

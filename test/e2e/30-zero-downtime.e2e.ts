@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { clusterNodes } from './lib/cluster.js';
-import { APP, environmentUrls } from './lib/facts.js';
+import { APP, MONITORING, environmentUrls } from './lib/facts.js';
 import { isReady, kubectl, kubectlOk, pods } from './lib/kubectl.js';
 import { formatSummary, loadsOfThisFile } from './lib/load.js';
 import { waitFor } from './lib/wait.js';
@@ -93,7 +93,7 @@ describe('zero failed requests in prod', { timeout: 20 * MINUTES }, () => {
       console.log(`draining ${node}: it runs ${count} of ${running.length} prod pods`);
       await underLoad(`during drain of ${node}`, async () => {
         cordoned = node;
-        // Evictions respect the PodDisruptionBudget; emptyDir data (/tmp, Prometheus's TSDB) goes.
+        // Evictions respect the PodDisruptionBudget; emptyDir data (the pods' /tmp) goes.
         await kubectlOk(
           ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s'],
           {
@@ -111,6 +111,25 @@ describe('zero failed requests in prod', { timeout: 20 * MINUTES }, () => {
       assert.equal(left.length, 0, `prod pods still on ${node}`);
       await kubectlOk(['uncordon', node]);
       cordoned = undefined;
+      // kind's local-path volumes live on one node: a Prometheus or Alertmanager pod evicted
+      // from it waits, Pending, until the node takes pods again. Back before the next check.
+      for (const name of [MONITORING.prometheus.statefulSet, MONITORING.alertmanager.statefulSet]) {
+        const started = Date.now();
+        await kubectlOk(
+          [
+            '-n',
+            MONITORING.namespace,
+            'rollout',
+            'status',
+            `statefulset/${name}`,
+            '--timeout=300s',
+          ],
+          { timeoutMs: 320_000 },
+        );
+        console.log(
+          `statefulset/${name} ready ${((Date.now() - started) / 1000).toFixed(0)} s after the uncordon`,
+        );
+      }
     },
   );
 });

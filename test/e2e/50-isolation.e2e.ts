@@ -106,7 +106,7 @@ describe('isolation on the cluster', { timeout: 15 * MINUTES }, () => {
     { timeout: 6 * MINUTES },
     async () => {
       const prometheus = prometheusUrl();
-      const jobs = [SCRAPE_JOBS.app, SCRAPE_JOBS.kubeStateMetrics, 'alertmanager'];
+      const jobs = [SCRAPE_JOBS.app, SCRAPE_JOBS.kubeStateMetrics, SCRAPE_JOBS.alertmanager];
       await waitFor(
         `up == 1 for jobs ${jobs.join(', ')}`,
         async () => {

@@ -1,7 +1,9 @@
 // A steady load of concurrent keep-alive GET requests for the reliability tests. Each worker
 // loops for as long as `shouldContinue()` says so; every request it starts must end in a 200,
-// anything else (a status, a reset, a refused connection) is recorded as a failure. Nothing is
-// retried: a retry would hide exactly the dropped requests these tests look for.
+// anything else (a status, a reset) is recorded as a failure. A refused connection is counted
+// apart (nothing was sent: the listener is gone) and ends that worker, as a client that found the
+// server gone would stop. Nothing is retried: a retry would hide exactly the dropped requests
+// these tests look for.
 import { Agent, request } from 'undici';
 
 export interface LoadReport {
@@ -9,6 +11,9 @@ export interface LoadReport {
   failures: string[];
   /** How many answers carried `Connection: close` (the service's "reconnect elsewhere"). */
   connectionClose: number;
+  /** Connections refused (ECONNREFUSED), and when the first was (Date.now()). */
+  refused: number;
+  firstRefusedAt?: number;
 }
 
 interface SteadyLoadOptions {
@@ -30,7 +35,7 @@ interface SteadyLoad {
 
 export function steadyLoad(options: SteadyLoadOptions): SteadyLoad {
   const agent = new Agent({ connections: options.concurrency, keepAliveTimeout: 30_000 });
-  const report: LoadReport = { ok: 0, failures: [], connectionClose: 0 };
+  const report: LoadReport = { ok: 0, failures: [], connectionClose: 0, refused: 0 };
 
   async function worker(index: number): Promise<void> {
     for (let i = index; options.shouldContinue(); i += 1) {
@@ -44,6 +49,11 @@ export function steadyLoad(options: SteadyLoadOptions): SteadyLoad {
         else report.failures.push(`GET ${path}: status ${response.statusCode}`);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (code === 'ECONNREFUSED') {
+          report.refused += 1;
+          report.firstRefusedAt ??= Date.now();
+          return;
+        }
         report.failures.push(`GET ${path}: ${code} ${(error as Error).message}`);
       }
     }

@@ -33,6 +33,9 @@ interface StartOptions {
   cwd?: string;
   /** How long to wait for the ready line before failing (default 15 s). */
   readyTimeoutMs?: number;
+  /** Run as this user and group id (the test runner must be root to switch). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Environment the tests start from: nothing from the developer's shell leaks in but PATH. */
@@ -75,6 +78,8 @@ function spawnProcess(options: StartOptions): {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
     env: { ...baseEnv(), ...options.env },
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -126,7 +126,7 @@ export const TOOLS = {
     quality: { apt: 'iptables' },
   },
   tar: {
-    why: 'packs the release tarballs the monitoring release-tools test unpacks (an essential package)',
+    why: 'packs the release-shaped tarballs the installer and release-tools tests unpack (essential)',
     ciRun: { apt: 'tar' },
     quality: { apt: 'tar' },
   },

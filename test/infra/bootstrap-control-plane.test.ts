@@ -79,6 +79,15 @@ describe('control-plane.sh on a fresh node, then again on the initialised node',
     assert.equal(called(firstCalls, 'kubeadm reset').length, 0);
   });
 
+  test("etcd's metrics listener: loopback first (kubeadm's probes use it), then the node address", () => {
+    const cluster = parseAllDocuments(
+      readFileSync(join(sandbox.dir, 'kubeadm-config.yaml'), 'utf8'),
+    )[1]?.toJS() as { etcd?: { local?: { extraArgs?: Record<string, string> } } };
+    assert.deepEqual(cluster.etcd?.local?.extraArgs, {
+      'listen-metrics-urls': 'http://127.0.0.1:2381,http://10.160.0.3:2381',
+    });
+  });
+
   test('the API server reads its authentication configuration from a mounted host directory', () => {
     const cluster = parseAllDocuments(
       readFileSync(join(sandbox.dir, 'kubeadm-config.yaml'), 'utf8'),
@@ -398,6 +407,11 @@ describe('control-plane.sh stops with one clear line', { concurrency: true }, ()
       name: 'a repository GitHub would not allow',
       env: { GITHUB_REPOSITORY: 'octo-org/hello api' },
       message: /GITHUB_REPOSITORY: invalid value 'octo-org\/hello api'; allowed: OWNER\/REPO/,
+    },
+    {
+      name: 'an etcd metrics port that is not a port',
+      env: { ETCD_METRICS_PORT: '2381/tcp' },
+      message: /ETCD_METRICS_PORT: invalid value '2381\/tcp'; allowed: a TCP port such as 2381/,
     },
     {
       name: 'a missing setting',

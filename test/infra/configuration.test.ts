@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import {
   first,
   loadConfiguration,
@@ -15,6 +16,7 @@ import {
   type Block,
   type Configuration,
 } from '../helpers/infra-hcl.js';
+import { markdownTables } from '../helpers/markdown-tables.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { run } from '../helpers/run.js';
 
@@ -31,6 +33,23 @@ const allows = (rule: Block): { protocol: string; ports: string[] }[] =>
     protocol: allow.protocol as string,
     ports: (allow.ports as string[] | undefined) ?? [],
   }));
+
+/** `${local.a.b}` and `${tostring(local.a.b)}` replaced by their values; undefined if any other. */
+function resolveLocals(expression: string): string | undefined {
+  const lookup = (path: string): unknown =>
+    path
+      .split('.')
+      .reduce<unknown>(
+        (node, key) => (node as Record<string, unknown> | undefined)?.[key],
+        config.locals,
+      );
+  const reference = /\$\{(?:tostring\()?local\.([\w.]+)\)?\}/g;
+  const values = [...expression.matchAll(reference)].map((match) => lookup(match[1] ?? ''));
+  if (values.some((value) => typeof value !== 'number' && typeof value !== 'string'))
+    return undefined;
+  const resolved = expression.replace(reference, (_match, path: string) => String(lookup(path)));
+  return resolved.includes('${') ? undefined : resolved;
+}
 
 describe('files and versions', () => {
   test('one file per purpose, each opening with a comment saying what it is for', () => {
@@ -183,9 +202,10 @@ describe('network and firewall', () => {
     );
   });
 
-  test('node-to-node rules: API server, kubelet, Flannel VXLAN and ICMP, by tag only', () => {
+  test('node-to-node rules: API server, etcd metrics, kubelet, Flannel VXLAN and ICMP, by tag only', () => {
     const expected: Record<string, { protocol: string; ports: string[] }[]> = {
       node_to_api_server: [{ protocol: 'tcp', ports: ['${tostring(local.api_server_port)}'] }],
+      node_to_etcd_metrics: [{ protocol: 'tcp', ports: ['${tostring(local.etcd_metrics_port)}'] }],
       node_to_kubelet: [{ protocol: 'tcp', ports: ['10250'] }],
       node_flannel_vxlan: [{ protocol: 'udp', ports: ['8472'] }],
       node_icmp: [{ protocol: 'icmp', ports: [] }],
@@ -204,8 +224,54 @@ describe('network and firewall', () => {
         `${name}: node-to-node rules take no address ranges`,
       );
     }
-    assert.deepEqual(firewall('node_to_api_server').target_tags, ['${local.tags.control_plane}']);
+    for (const name of ['node_to_api_server', 'node_to_etcd_metrics'])
+      assert.deepEqual(firewall(name).target_tags, ['${local.tags.control_plane}'], name);
     assert.equal(config.locals.api_server_port, 6443);
+  });
+
+  test('the firewall table in docs/infrastructure.md lists exactly the rules, with their ports', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs/infrastructure.md'), 'utf8');
+    const table = markdownTables(docs).find((candidate) => candidate.header[0] === 'Rule');
+    assert.ok(table, 'docs/infrastructure.md has no firewall table (first header "Rule")');
+    const documented = new Map(
+      table.rows.map((row) => [(row.Rule ?? '').replace(/`/g, ''), row.Ports ?? '']),
+    );
+    const rules = [...(config.resources.get('google_compute_firewall') ?? [])];
+    const names = rules.map(([, rule]) => String(rule.name).replace('${var.name_prefix}-', ''));
+    assert.deepEqual([...documented.keys()].sort(), names.sort());
+    for (const [key, rule] of rules) {
+      const row = documented.get(String(rule.name).replace('${var.name_prefix}-', '')) ?? '';
+      for (const allow of allows(rule)) {
+        assert.match(row, new RegExp(`\\b${allow.protocol.toUpperCase()}\\b`), key);
+        // A computed list (concat(...)) is checked by the rule's own test.
+        const ports = Array.isArray(allow.ports) ? allow.ports : [];
+        for (const port of ports.map(resolveLocals))
+          if (port !== undefined)
+            assert.ok(row.includes(port), `${key}: port ${port} not in "${row}"`);
+      }
+    }
+  });
+
+  test("Prometheus's etcd job scrapes plain HTTP on the port the bootstrap and the firewall open", () => {
+    const prometheus = parse(
+      readFileSync(join(REPO_ROOT, 'k8s/monitoring/prometheus/prometheus.yml'), 'utf8'),
+    ) as {
+      scrape_configs: {
+        job_name: string;
+        scheme?: string;
+        relabel_configs?: { target_label?: string; replacement?: string }[];
+      }[];
+    };
+    const etcd = prometheus.scrape_configs.find((job) => job.job_name === 'etcd');
+    assert.ok(etcd, 'prometheus.yml has no etcd job');
+    assert.equal(etcd.scheme ?? 'http', 'http', 'etcd --listen-metrics-urls serves http://');
+    const address = etcd.relabel_configs?.find((rule) => rule.target_label === '__address__');
+    assert.equal(address?.replacement, `$1:${String(config.locals.etcd_metrics_port)}`);
+    assert.equal(
+      (config.locals.control_plane_environment as Block).ETCD_METRICS_PORT,
+      '${local.etcd_metrics_port}',
+      'the bootstrap must get the same port',
+    );
   });
 
   test('outside access: 6443 from admins, 22 from SSH sources, NodePorts 30080-30082 and 30090', () => {
@@ -474,6 +540,31 @@ describe('outputs', () => {
       assert.ok(String(body.description).length > 10, `output ${name}: no description`);
     assert.match(String(config.outputs.get('service_urls')?.value), /\["dev", "stage", "prod"\]/);
     assert.match(String(config.outputs.get('kubeconfig_command')?.value), /admin\.conf/);
+  });
+
+  test('docs/infrastructure.md lists every output with the file that defines it', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs/infrastructure.md'), 'utf8');
+    const table = markdownTables(docs).find((candidate) => candidate.header[0] === 'Output');
+    assert.ok(table, 'docs/infrastructure.md has no outputs table (first header "Output")');
+    const unquote = (cell: string | undefined) => (cell ?? '').replace(/`/g, '');
+    const documented = new Map(table.rows.map((row) => [unquote(row.Output), row]));
+    assert.deepEqual([...documented.keys()].sort(), [...config.outputs.keys()].sort());
+    for (const [file, parsed] of config.files)
+      for (const name of Object.keys(parsed.output ?? {}))
+        assert.equal(unquote(documented.get(name)?.File), file, `output ${name}`);
+    for (const [name, body] of config.outputs)
+      if (body.sensitive === true)
+        assert.match(documented.get(name)?.['What it gives'] ?? '', /\bsensitive\b/i, name);
+    // The variables deploy.yaml reads, as the output's local builds them.
+    const variables = [
+      ...String(config.locals.github_environment_variables).matchAll(/\b([A-Z][A-Z_]+)\s*=/g),
+    ].map((match) => match[1] ?? '');
+    assert.ok(variables.length >= 5, variables.join(', '));
+    const row = documented.get('github_environment_variables')?.['What it gives'] ?? '';
+    assert.deepEqual(
+      [...row.matchAll(/`([A-Z][A-Z_]+)`/g)].map((match) => match[1]),
+      variables,
+    );
   });
 
   test('outputs carrying the token are sensitive', () => {

@@ -44,7 +44,7 @@ const TABLE: Record<Environment, Row> = {
   dev: {
     nodePort: 30080,
     replicas: 2,
-    memory: ['64Mi', '256Mi'],
+    memory: ['128Mi', '256Mi'],
     cpu: ['50m', '500m'],
     faultInjection: 'true',
     hpa: undefined,
@@ -60,7 +60,7 @@ const TABLE: Record<Environment, Row> = {
   prod: {
     nodePort: 30082,
     replicas: 3,
-    memory: ['128Mi', '512Mi'],
+    memory: ['256Mi', '512Mi'],
     cpu: ['100m', '1000m'],
     faultInjection: 'false',
     hpa: [2, 10],

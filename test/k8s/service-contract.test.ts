@@ -38,7 +38,7 @@ for (const env of ENVIRONMENTS) {
     ];
     const unknown = names.filter((name) => !allowed.has(name.split(' ').at(-1) ?? ''));
     assert.deepEqual(unknown, [], `${env}: not in CONFIG_VARIABLE_NAMES (src/config.ts)`);
-    const secret = container.env?.find((variable) => variable.valueFrom?.secretKeyRef);
+    const secret = container.env?.find((variable) => variable.name === 'SECRET_MESSAGE');
     assert.deepEqual(
       [secret?.name, secret?.valueFrom?.secretKeyRef?.name, secret?.valueFrom?.secretKeyRef?.key],
       ['SECRET_MESSAGE', 'hello-api-secret', 'SECRET_MESSAGE'],

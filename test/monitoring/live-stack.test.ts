@@ -17,6 +17,7 @@ import {
   substituteVariables,
   tempDir,
 } from '../helpers/monitoring-config.js';
+import { FAULT_AUTH, FAULT_TOKEN_ENV } from '../helpers/fault-token.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -75,7 +76,7 @@ describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
   before(async () => {
     if (!findExecutable('prometheus') || !findExecutable(...ALERTMANAGER_NAMES)) return;
     service = await startService({
-      env: { FAULT_INJECTION_ENABLED: 'true' },
+      env: { FAULT_INJECTION_ENABLED: 'true', ...FAULT_TOKEN_ENV },
     });
     stack = await startMonitoringStack({
       dir: work.path,
@@ -135,7 +136,7 @@ describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
     assert.ok(service);
     const faults = await fetch(`${service.url}/faults`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...FAULT_AUTH },
       body: JSON.stringify({ errorRate: 1 }),
     });
     assert.equal(faults.status, 200);

@@ -1,9 +1,18 @@
 // .github/scripts/install-release.sh, the one way the workflows download a tool: it installs the
-// binary only when the download's SHA-256 is the pinned one, from a tarball, a zip or as is, and
-// refuses anything else with one line. Run here on file: URLs the test builds.
+// named binaries only when the download's SHA-256 is the pinned one, from a tarball or a zip (at
+// its top level or inside a folder) or as is, and refuses anything else with one line. Run here
+// on file: URLs the test builds.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,10 +43,26 @@ async function artifact(kind: 'tar.gz' | 'zip' | 'raw'): Promise<string> {
   return archive;
 }
 
-function install(url: string, checksum: string) {
+/** A release-shaped archive: one top folder holding `tool`, `helper` and a LICENSE. */
+async function releaseArchive(kind: 'tar.gz' | 'zip'): Promise<string> {
+  const dir = mkdtempSync(join(work, 'release-'));
+  const folder = join(dir, 'tool-1.0.0.linux-amd64');
+  mkdirSync(folder);
+  for (const name of ['tool', 'helper', 'LICENSE'])
+    writeFileSync(join(folder, name), `#!/bin/sh\necho ${name}-ran\n`, { mode: 0o755 });
+  const archive = join(dir, `tool-1.0.0.linux-amd64.${kind}`);
+  const result =
+    kind === 'tar.gz'
+      ? await run('tar', ['-czf', archive, '-C', dir, 'tool-1.0.0.linux-amd64'])
+      : await run('zip', ['-q', '-r', archive, 'tool-1.0.0.linux-amd64'], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  return archive;
+}
+
+function install(url: string, checksum: string, members: string[] = ['tool']) {
   const target = mkdtempSync(join(work, 'bin-'));
   const githubPath = join(target, 'github-path');
-  return run('bash', [SCRIPT, url, checksum, 'tool'], {
+  return run('bash', [SCRIPT, url, checksum, ...members], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: work,
@@ -59,6 +84,53 @@ describe('install-release.sh', { concurrency: true }, () => {
       assert.equal(readFileSync(githubPath, 'utf8'), `${bin}\n`);
     });
   }
+
+  for (const kind of ['tar.gz', 'zip'] as const) {
+    test(`installs the named binaries from inside a ${kind} release's folder, and nothing else`, async (t) => {
+      if (
+        !requireTool(t, 'tar') ||
+        (kind === 'zip' && !(requireTool(t, 'zip') && requireTool(t, 'unzip')))
+      )
+        return;
+      const file = await releaseArchive(kind);
+      const { result, bin, githubPath } = await install(pathToFileURL(file).href, sha256(file), [
+        '*/tool',
+        '*/helper',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(readdirSync(bin).sort(), ['helper', 'tool']);
+      for (const name of ['tool', 'helper'])
+        assert.equal((await run(join(bin, name), [])).stdout.trim(), `${name}-ran`);
+      assert.equal(readFileSync(githubPath, 'utf8'), `${bin}\n`);
+      assert.match(result.stdout, /^install-release: tool, helper from file:.* installed in /m);
+    });
+  }
+
+  test('refuses an archive that lacks a named binary, with one line, and installs nothing', async (t) => {
+    if (!requireTool(t, 'tar')) return;
+    const file = await releaseArchive('tar.gz');
+    const { result, bin } = await install(pathToFileURL(file).href, sha256(file), [
+      '*/tool',
+      '*/missing',
+    ]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(result.stderr.trim().split('\n'), [
+      `install-release: tool, missing: not all in tool-1.0.0.linux-amd64.tar.gz (tar: */missing: Not found in archive)`,
+    ]);
+    assert.equal(existsSync(join(bin, 'tool')), false);
+  });
+
+  test('a plain download is one binary: a path or a second name is refused', async () => {
+    const file = await artifact('raw');
+    for (const members of [['bin/tool'], ['tool', 'other']]) {
+      const { result, bin } = await install(pathToFileURL(file).href, sha256(file), members);
+      assert.equal(result.code, 2, members.join(' '));
+      assert.deepEqual(result.stderr.trim().split('\n'), [
+        `install-release: ${members.join(' ')}: tool is not an archive, so it is one binary: give its name alone`,
+      ]);
+      assert.equal(existsSync(join(bin, 'tool')), false);
+    }
+  });
 
   test('refuses a download whose SHA-256 differs, with one line, and installs nothing', async () => {
     const file = await artifact('tar.gz');

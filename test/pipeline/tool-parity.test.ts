@@ -4,81 +4,27 @@
 // CI=true a missing tool fails its test, so the next tool someone adds fails here first, with the
 // file to fix named, instead of on a runner after a push.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { loadWorkflow, type Step } from '../helpers/pipeline-workflows.js';
 import { findExecutable } from '../../scripts/lib/find-executable.js';
 import { run } from '../helpers/run.js';
 import { TOOLS, type Source } from '../helpers/tools.js';
+import { CI_RUN_TEXT, ciRunArray } from '../helpers/ci-run.js';
+import { testSources, toolLookups } from '../helpers/tool-lookups.js';
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') ? [path] : [];
-  });
-}
-
-interface Lookup {
-  tool: string;
-  where: string;
-}
-
-/**
- * The tools a test suite's code looks up: the literal names given to requireTool, findTool and
- * missingTool, and those named by any other missing-tool failure under CI (`if (IN_CI)
- * assert.fail(...)`), which must say which tool (".ci/run must install X" or "X not found").
- */
-function toolLookups(files: { path: string; text: string }[]): {
-  lookups: Lookup[];
-  unnamed: string[];
-} {
-  const lookups: Lookup[] = [];
-  const unnamed: string[] = [];
-  for (const { path, text } of files) {
-    for (const match of text.matchAll(
-      /\b(?:requireTool|missingTool)\(\s*\w+\s*,\s*(['"])([^'"]+)\1|\bfindTool\(\s*(['"])([^'"]+)\3/g,
-    ))
-      lookups.push({ tool: match[2] ?? match[4] ?? '', where: path });
-    for (const [index, line] of text.split('\n').entries()) {
-      if (!/\bIN_CI\b.*assert\.fail\(/.test(line)) continue;
-      // Running as root is a prerequisite of the machine, not a tool to install.
-      if (/\bneeds root\b/.test(line)) continue;
-      const named =
-        /must install (?!it\b)([\w-]+)/.exec(line)?.[1] ??
-        /(['"`])([\w-]+) not found on PATH/.exec(line)?.[2];
-      if (named) lookups.push({ tool: named, where: path });
-      else unnamed.push(`${path}:${index + 1}`);
-    }
-  }
-  return { lookups, unnamed };
-}
-
-const testFiles = sourceFiles(repoPath('test'))
-  .filter((path) => !path.endsWith(join('helpers', 'tools.ts')) && path !== import.meta.filename)
-  .map((path) => ({ path: relative(REPO_ROOT, path), text: readFileSync(path, 'utf8') }));
+const testFiles = testSources().filter(
+  (file) => file.path !== relative(REPO_ROOT, import.meta.filename),
+);
 const { lookups, unnamed } = toolLookups(testFiles);
 const used = new Set(lookups.map((lookup) => lookup.tool));
 
-const ciRun = readFileSync(repoPath('.ci/run'), 'utf8');
-/** The words of a bash array assignment NAME=( ... ) in .ci/run, comments dropped. */
-function bashArray(name: string): string[] {
-  const body = new RegExp(`^${name}=\\(([^)]*)\\)`, 'm').exec(ciRun)?.[1];
-  assert.ok(body !== undefined, `.ci/run has no ${name}=( ... ) list`);
-  return body
-    .split('\n')
-    .map((line) => line.replace(/#.*/, ''))
-    .join(' ')
-    .split(/\s+/)
-    .filter(Boolean);
-}
-
 /** Every package .ci/run installs: from bookworm, and the few it pins to trixie. */
 const ciRunPackages = (): string[] => [
-  ...bashArray('APT_PACKAGES'),
-  ...bashArray('TRIXIE_PACKAGES'),
+  ...ciRunArray('APT_PACKAGES'),
+  ...ciRunArray('TRIXIE_PACKAGES'),
 ];
 
 const quality = loadWorkflow('ci-cd.yaml').jobs.quality;
@@ -105,7 +51,7 @@ function sourceProblem(
       : `${tool}: ${where} does not install ${source.apt}`;
   }
   if ('image' in source) {
-    if (machine === 'ciRun' && !bashArray('IMAGE_TOOLS').includes(tool))
+    if (machine === 'ciRun' && !ciRunArray('IMAGE_TOOLS').includes(tool))
       return `${tool}: .ci/run does not check IMAGE_TOOLS for it`;
     return undefined;
   }
@@ -214,8 +160,8 @@ describe('tool parity between the test suite, .ci/run and the quality job', () =
     assert.ok(quality, 'ci-cd.yaml has no quality job');
     assert.equal(quality.env?.CI, 'true');
     assert.ok((quality.steps ?? []).some((step) => /\bCI=true make test\b/.test(step.run ?? '')));
-    assert.match(ciRun, /^export CI=true$/m);
-    assert.match(ciRun, /^make test$/m);
+    assert.match(CI_RUN_TEXT, /^export CI=true$/m);
+    assert.match(CI_RUN_TEXT, /^make test$/m);
   });
 
   test('.ci/run stops with one line naming a machine-image tool that is missing', async () => {

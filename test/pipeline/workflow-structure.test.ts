@@ -67,7 +67,16 @@ describe('triggers and the run -> environment plan', () => {
   test('a pull request (also from a fork) never pushes, signs or deploys, and needs no secret', async () => {
     const planned = await plan('pull_request', 'refs/pull/7/merge');
     const jobs = jobsThatRun(ciCd, runContext('pull_request', 'refs/pull/7/merge', planned));
-    assert.deepEqual(jobs.sort(), ['build', 'e2e', 'opentofu', 'plan', 'quality', 'scan-repo']);
+    assert.deepEqual(jobs.sort(), [
+      'build',
+      'e2e',
+      'opentofu',
+      'plan',
+      'quality',
+      'scan-repo',
+      'scan-shipped-images',
+      'shipped-images',
+    ]);
     const build = ciCd.jobs.build?.steps ?? [];
     assert.equal(
       build.find((step) => step.id === 'build')?.with?.push,
@@ -124,7 +133,16 @@ describe('triggers and the run -> environment plan', () => {
 });
 
 describe('job graph', () => {
-  const gates = ['quality', 'opentofu', 'build', 'scan-image', 'scan-repo', 'sign', 'e2e'];
+  const gates = [
+    'quality',
+    'opentofu',
+    'build',
+    'scan-image',
+    'scan-repo',
+    'scan-shipped-images',
+    'sign',
+    'e2e',
+  ];
 
   test('the image is built only after the quality jobs pass; scan and sign work on it', () => {
     const needs = transitiveNeeds(ciCd, 'build');
@@ -144,7 +162,7 @@ describe('job graph', () => {
   });
 
   for (const [environment, jobId] of Object.entries(DEPLOY_JOBS)) {
-    test(`${jobId} waits for quality, build, both scans, signing and e2e`, () => {
+    test(`${jobId} waits for quality, build, every scan, signing and e2e`, () => {
       const needs = transitiveNeeds(ciCd, jobId);
       for (const gate of gates) assert.ok(needs.has(gate), `${jobId} does not need ${gate}`);
     });
@@ -249,6 +267,7 @@ describe('least privilege', () => {
   const writeAllowed: Record<string, string[]> = {
     'scan-repo': ['security-events'],
     'scan-image': ['security-events'],
+    'scan-shipped-images': ['security-events'],
     sign: ['id-token'],
     'deploy-dev': ['id-token'],
     'deploy-stage': ['id-token'],
@@ -356,13 +375,22 @@ describe('pinning and injection', () => {
         /\b(curl|wget)\b/,
         `${where}: downloads go through install-release.sh`,
       );
-    const installs = runBlocks().filter(({ run }) => run.includes('install-release.sh'));
-    assert.ok(installs.length >= 5, `${installs.length} pinned installs`);
-    for (const { where, run } of installs) {
-      const [, url, sha, binary] =
-        /install-release\.sh "\$(\w+)_URL" "\$(\w+)_SHA256" (\w+)/.exec(run) ?? [];
-      assert.ok(url && sha && binary, `${where}: ${run}`);
+    const installs = runBlocks().flatMap(({ where, run, env }) =>
+      run
+        .split('\n')
+        .filter((line) => line.includes('install-release.sh'))
+        .map((line) => ({ where, line, env })),
+    );
+    assert.ok(installs.length >= 6, `${installs.length} pinned installs`);
+    for (const { where, line, env } of installs) {
+      const [, url, sha, members] =
+        /install-release\.sh "\$(\w+)_URL" "\$(\w+)_SHA256"((?: (?:\w[\w.-]*|'[\w.*/-]+'))+)$/.exec(
+          line.trim(),
+        ) ?? [];
+      assert.ok(url && sha && members, `${where}: ${line}`);
       assert.equal(url, sha, `${where}: URL and checksum of one tool`);
+      assert.match(String(env[`${sha}_SHA256`]), /^[0-9a-f]{64}$/, `${where}: ${sha}_SHA256`);
+      assert.match(String(env[`${url}_URL`]), /^https:\/\//, `${where}: ${url}_URL`);
     }
     for (const name of ['TRIVY', 'TOFU'])
       assert.match(String(ciCd.env?.[`${name}_SHA256`]), /^[0-9a-f]{64}$/);
@@ -419,7 +447,7 @@ describe('the Trivy gates', () => {
     assert.equal(job.env?.PLATFORM, '${{ matrix.platform }}');
   });
 
-  for (const jobId of ['scan-image', 'scan-repo']) {
+  for (const jobId of ['scan-image', 'scan-repo', 'scan-shipped-images']) {
     test(`${jobId}: installs pinned Trivy and fails on a fixable CRITICAL or HIGH finding`, () => {
       const steps = ciCd.jobs[jobId]?.steps ?? [];
       assert.ok(

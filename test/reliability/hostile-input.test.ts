@@ -10,10 +10,11 @@
 // Found so far and fixed in src/: /work?ms=Infinity spun forever and /status/Infinity was a 500
 // (Ajv skips limits for coerced Infinity), bad percent-encodings, bare OPTIONS and a missing
 // Host header were answered outside the JSON error shape; the raw-socket, pre-routing and
-// missing-Host answers went without the security headers.
+// missing-Host answers went without the security headers. Since then also sent: bearer tokens
+// right and wrong on PUT /faults, coded bodies, two Host lines, invalid Hosts, unmet Expect,
+// CONNECT (once closed without a word, now a 501), TRACE and DELETE on known paths (405).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { residentBytes } from '../../scripts/bench/process-stats.js';
@@ -21,11 +22,14 @@ import {
   Picker,
   answerProblem,
   fuzzRequest,
+  inParallel,
   parseRawAnswers,
   rawRequest,
   seededRandom,
   type FuzzRequest,
 } from '../helpers/reliability-fuzz.js';
+import { TEST_FAULT_TOKEN } from '../helpers/fault-token.js';
+import { sendRaw } from '../helpers/raw-socket.js';
 import { serviceFor } from '../helpers/service.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -56,41 +60,7 @@ async function send(baseUrl: string, agent: Agent, fuzz: FuzzRequest) {
   };
 }
 
-/** Writes raw bytes, half-closes, and collects everything the server writes until it closes. */
-function sendRaw(port: number, bytes: string | Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.end(bytes);
-    });
-    socket.setTimeout(10_000, () => {
-      socket.destroy(new Error('the server neither answered nor closed within 10 s'));
-    });
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      // A reset after the server answered and closed is fine; anything else is reported.
-      if (error.code === 'ECONNRESET') resolve(Buffer.concat(chunks));
-      else reject(error);
-    });
-    socket.on('close', () => {
-      resolve(Buffer.concat(chunks));
-    });
-  });
-}
-
 /** Runs `count` tasks with at most CONCURRENCY at a time. */
-async function pool(count: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const index = next;
-        next += 1;
-        await task(index);
-      }
-    }),
-  );
-}
 
 test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, memory stable`, async (t) => {
   const service = await serviceFor(t, {
@@ -100,6 +70,7 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
       DELAY_MAX_SECONDS: String(DELAY_MAX),
       WORK_MAX_MS: '20',
       FAULT_INJECTION_ENABLED: 'true',
+      FAULT_TOKEN: TEST_FAULT_TOKEN,
     },
   });
   const pid = service.process.pid;
@@ -107,12 +78,12 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
   const pick = new Picker(seededRandom(SEED));
   const agent = new Agent({ connections: CONCURRENCY });
   const problems: string[] = [];
-  const limits = { bodyLimit: BODY_LIMIT, delayMax: DELAY_MAX };
+  const limits = { bodyLimit: BODY_LIMIT, delayMax: DELAY_MAX, faultToken: TEST_FAULT_TOKEN };
   const statuses = new Map<number, number>();
 
   async function client(count: number): Promise<void> {
     const requests = Array.from({ length: count }, () => fuzzRequest(pick, limits));
-    await pool(count, async (index) => {
+    await inParallel(CONCURRENCY, count, async (index) => {
       const fuzz = requests[index];
       if (!fuzz) return;
       try {
@@ -135,11 +106,11 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
   await client(CLIENT_REQUESTS);
   const raws = Array.from({ length: RAW_REQUESTS }, () => rawRequest(pick));
   let unanswered = 0;
-  await pool(RAW_REQUESTS, async (index) => {
+  await inParallel(CONCURRENCY, RAW_REQUESTS, async (index) => {
     const bytes = raws[index] ?? '';
     const label = `raw #${index}: ${JSON.stringify(bytes.toString().slice(0, 80))}`;
     try {
-      const data = await sendRaw(service.port, bytes);
+      const data = await sendRaw(service.port, bytes, { halfClose: true });
       if (data.length === 0) unanswered += 1;
       for (const answer of parseRawAnswers(data, label)) {
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
@@ -170,13 +141,17 @@ test(`hostile input (seed ${SEED}): no unexpected 5xx, one error shape, alive, m
     .logs()
     .filter((record) => record.level === 'fatal' || /unhandled|uncaught/i.test(String(record.msg)));
   assert.deepEqual(bad, []);
+  assert.ok(
+    !service.lines.some((line) => line.includes(TEST_FAULT_TOKEN)),
+    'the fault token appears in the log',
+  );
   // Errors logged at error level are only the deliberate injected faults.
   const errors = service.logs().filter((record) => record.level === 'error');
   for (const record of errors) {
     assert.match(JSON.stringify(record.err), /Injected fault/, JSON.stringify(record));
   }
   // The run really reached the client-error paths, not only happy routes.
-  for (const status of [200, 400, 404, 413]) {
+  for (const status of [200, 400, 401, 404, 405, 413, 415, 417]) {
     assert.ok(
       (statuses.get(status) ?? 0) > 0,
       `no ${status} seen: ${JSON.stringify([...statuses])}`,

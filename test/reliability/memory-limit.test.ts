@@ -1,26 +1,30 @@
 // Memory safety in the pod: the smallest environment gives the container 256Mi, and its
-// kustomization sets NODE_OPTIONS=--max-old-space-size to 75 % of that (192), leaving room for
-// code, buffers and the young generation. This runs the service with that heap limit under a
-// mixed load (CPU work, error paths, near-limit bodies, metrics scrapes) and checks that it stays
-// alive, answers, never serves a 5xx, and keeps its resident memory under the container limit.
+// kustomization sets NODE_OPTIONS (read here from k8s/overlays/dev) with --max-old-space-size at
+// 75 % of that (192) and the young generation capped, leaving room for code and buffers. This
+// runs the service with those options under a mixed load (CPU work, error paths, near-limit
+// bodies, metrics scrapes) and checks that it stays alive, answers, never serves a 5xx, and keeps
+// its resident memory under the container limit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 import { PeakRssSampler } from '../../scripts/bench/process-stats.js';
+import { FAULT_AUTH, FAULT_TOKEN_ENV } from '../helpers/fault-token.js';
+import { overlayNodeOptions } from '../helpers/overlay-node-options.js';
 import { serviceFor } from '../helpers/service.js';
 
 const CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024; // k8s/overlays/dev: limits.memory 256Mi
-const HEAP_LIMIT_MB = Math.floor((CONTAINER_LIMIT_BYTES / 1024 / 1024) * 0.75);
+const NODE_OPTIONS = overlayNodeOptions('dev');
 const BODY_LIMIT = 16_384;
 
-test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load inside 256Mi`, async (t) => {
+test(`with dev's NODE_OPTIONS (${NODE_OPTIONS}) the service survives load inside 256Mi`, async (t) => {
   const service = await serviceFor(t, {
     env: {
-      NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`,
+      NODE_OPTIONS,
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: String(BODY_LIMIT),
       FAULT_INJECTION_ENABLED: 'true',
+      ...FAULT_TOKEN_ENV,
     },
   });
   const pid = service.process.pid;
@@ -39,7 +43,7 @@ test(`with --max-old-space-size=${HEAP_LIMIT_MB} the service survives load insid
       {
         method: 'PUT',
         path: '/faults',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...FAULT_AUTH },
         body: `{"errorRate":"${'x'.repeat(BODY_LIMIT - 32)}"}`,
       },
       { method: 'GET', path: '/metrics' },

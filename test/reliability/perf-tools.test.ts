@@ -189,7 +189,8 @@ test(
     );
     assert.equal(result.code, 0, result.stderr);
     // One table row per destination, each with a number in every column; the numbers themselves
-    // are the machine's and are not judged.
+    // are the machine's and are not judged (a destination's own cost, a difference of two noisy
+    // medians, can come out below zero on a busy machine with one round).
     const rows = result.stdout.split('\n').filter((line) => /^\| [a-z]/.test(line));
     assert.deepEqual(
       rows.map((line) => line.split('|')[1]?.trim()),
@@ -201,6 +202,6 @@ test(
         'sonic-boom minLength 4096',
       ],
     );
-    for (const row of rows.slice(2)) assert.match(row, /\| [\d.]+ \| [\d.]+ \| \d+ \|$/);
+    for (const row of rows.slice(2)) assert.match(row, /\| [\d.]+ \| -?[\d.]+ \| \d+ \|$/);
   },
 );

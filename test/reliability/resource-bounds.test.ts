@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { answerProblem, parseRawAnswers } from '../helpers/reliability-fuzz.js';
+import { FAULT_AUTH, FAULT_TOKEN_ENV } from '../helpers/fault-token.js';
 import { serviceFor } from '../helpers/service.js';
 
 const HEADERS_TIMEOUT_MS = 1000;
@@ -63,6 +64,7 @@ test('resource bounds and slow-client timeouts', async (t) => {
       REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
       FAULT_INJECTION_ENABLED: 'true',
+      ...FAULT_TOKEN_ENV,
     },
   });
 
@@ -110,7 +112,7 @@ test('resource bounds and slow-client timeouts', async (t) => {
   await t.test('a body over BODY_LIMIT_BYTES gets 413 in the error shape', async () => {
     const answer = await get('/faults', {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...FAULT_AUTH },
       body: JSON.stringify({ errorRate: 0, padding: 'x'.repeat(2000) }),
     });
     assert.equal(answer.status, 413);
@@ -149,7 +151,7 @@ test('resource bounds and slow-client timeouts', async (t) => {
   await t.test('body never finished: cut off after REQUEST_TIMEOUT_MS', async () => {
     const result = await cutOff(service.port, (socket) => {
       socket.write(
-        'PUT /faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"errorRate"',
+        `PUT /faults HTTP/1.1\r\nHost: x\r\nAuthorization: ${FAULT_AUTH.authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"errorRate"`,
       );
     });
     assert.ok(result.afterMs >= REQUEST_TIMEOUT_MS - 50, `closed after ${result.afterMs} ms`);

@@ -1,20 +1,25 @@
 // Zero-loss shutdown under load, against real listening processes (dist/server.js).
 //
-// 1. One instance: a steady keep-alive load runs while the process gets SIGTERM. The load
-//    generator plays the load balancer: it keeps starting requests until it learns the pod is
-//    going away, either from a /readyz probe answering 503 (the endpoints controller removing the
-//    pod) or from an answer carrying `Connection: close` (the service telling keep-alive clients to
-//    reconnect elsewhere). Every request it started must succeed. A real client that kept opening
-//    connections after the listener closed would get ECONNREFUSED; in a cluster it would already
-//    have been routed elsewhere, which is what the drain delay buys. Long requests started before
-//    the signal must finish after the listener closed, and the process must exit 0 within
+// 1. One instance: a steady keep-alive load runs while the process gets SIGTERM, and keeps
+//    running through the whole drain: it does not stop at the first 503 from /readyz or the first
+//    `Connection: close` (the service's "reconnect elsewhere"), it reconnects and sends on, as a
+//    client or proxy that ignores readiness would. Every request it sent must succeed; a
+//    connection refused after the listener closed is expected (nothing was sent) and counted
+//    apart, and none may come before the drain delay is over. Long requests started before the
+//    signal must finish after the listener closed, and the process must exit 0 within
 //    SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS.
-// 2. Two instances behind a readiness-polling proxy (as kube-proxy routes only to ready pods): a
+// 2. The cut-over itself, with a client that reconnects the moment it gets an answer (every
+//    drain answer says Connection: close) over plain sockets, nothing pooled or retried: at the
+//    moment the listener closes such clients are mid-handshake or have just sent their request,
+//    which Node's own server.close() reset (about one per client). Not one request may fail once
+//    its connection was open; refusals after the listener closed are expected and counted apart.
+// 3. Two instances behind a readiness-polling proxy (as kube-proxy routes only to ready pods): a
 //    rolling restart (surge one new instance, stop one old, twice) with zero client-visible errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
+import { getOnFreshConnection, type FreshOutcome } from '../helpers/fresh-connection.js';
 import { steadyLoad } from '../helpers/reliability-load.js';
 import { ReadinessProxy } from '../helpers/reliability-proxy.js';
 import { until } from '../helpers/wait.js';
@@ -52,12 +57,13 @@ async function probe(url: string): Promise<{ status: number; connection?: string
   }
 }
 
-test('one instance: SIGTERM under keep-alive load drops no request and exits 0 in time', async (t) => {
+test('one instance: SIGTERM under keep-alive load that ignores readiness drops no request and exits 0 in time', async (t) => {
   const service = await serviceFor(t, { env: ENV });
-  let routing = true; // the load balancer's view of this pod
+  let sending = true; // stops the load if an assertion ends the test early
   t.after(() => {
-    routing = false; // stops the load if an assertion ends the test early
+    sending = false;
   });
+  let drainNoticedAt: number | undefined; // first 503 or Connection: close: noticed, not obeyed
   const readiness: { at: number; status: number }[] = [];
 
   // The readiness probe, as the kubelet runs it (faster, to keep the test short).
@@ -67,7 +73,7 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
       if (answer === 'ECONNREFUSED') break; // the listener has closed
       if (typeof answer === 'string') continue; // a probe timed out: the next one decides
       readiness.push({ at: Date.now(), status: answer.status });
-      if (answer.status === 503) routing = false;
+      if (answer.status === 503) drainNoticedAt ??= Date.now();
       await sleep(50);
     }
   })();
@@ -76,9 +82,9 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
     baseUrl: service.url,
     concurrency: 16,
     paths: ['/', '/version', '/work?ms=2'],
-    shouldContinue: () => routing,
+    shouldContinue: () => sending,
     onAnswer: (_status, headers) => {
-      if (headers.connection === 'close') routing = false;
+      if (headers.connection === 'close') drainNoticedAt ??= Date.now();
     },
   });
   await until(() => load.report.ok >= 200, '200 requests served before the signal');
@@ -104,7 +110,7 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
 
   const signalledAt = Date.now();
   service.process.kill('SIGTERM');
-  await until(() => !routing, 'the load balancer to notice the drain', SHUTDOWN_DELAY_MS);
+  await until(() => drainNoticedAt !== undefined, 'the drain to show', SHUTDOWN_DELAY_MS);
 
   // Still serving during the drain delay, on a new connection, and saying "reconnect elsewhere".
   const during = await probe(`${service.url}/`);
@@ -120,6 +126,13 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
 
   assert.deepEqual(report.failures, [], 'requests failed during shutdown');
   assert.ok(report.ok >= 200, `only ${report.ok} requests succeeded`);
+  assert.ok(report.connectionClose > 0, 'the load kept sending after the drain began');
+  if (report.firstRefusedAt !== undefined) {
+    assert.ok(
+      report.firstRefusedAt - signalledAt >= SHUTDOWN_DELAY_MS,
+      `a connection was refused ${report.firstRefusedAt - signalledAt} ms after the signal, before the drain delay ended`,
+    );
+  }
   assert.deepEqual(status, { code: 0, signal: null });
   assert.ok(
     elapsed < SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS,
@@ -138,6 +151,47 @@ test('one instance: SIGTERM under keep-alive load drops no request and exits 0 i
   assert.ok(first503.at - signalledAt < SHUTDOWN_DELAY_MS, 'readiness turned 503 too late');
   const seen = messages(service).filter((msg) => SHUTDOWN_MESSAGES.includes(msg));
   assert.deepEqual(seen, SHUTDOWN_MESSAGES);
+});
+
+test('the cut-over: a client that reconnects after every answer has no request reset, only refusals after the listener closed', async (t) => {
+  const service = await serviceFor(t, { env: { ...ENV, SHUTDOWN_DELAY_MS: '1000' } });
+  let sending = true;
+  t.after(() => {
+    sending = false;
+  });
+  const outcomes: (FreshOutcome & { at: number })[] = [];
+  // Each worker: connect, send, read the answer, repeat at once; it stops when refused.
+  const workers = Array.from({ length: 16 }, async () => {
+    while (sending) {
+      const outcome = await getOnFreshConnection(service.port, '/version');
+      outcomes.push({ ...outcome, at: Date.now() });
+      if (outcome.kind === 'refused') return;
+    }
+  });
+  await until(() => outcomes.length >= 200, '200 answers before the signal');
+  const signalledAt = Date.now();
+  service.process.kill('SIGTERM');
+  const status = await service.exited;
+  await Promise.all(workers);
+
+  const failed = outcomes.filter(
+    (o) => o.kind === 'failed before sending' || o.kind === 'failed after sending',
+  );
+  assert.deepEqual(failed, [], 'requests reset or cut once their connection was open');
+  const answered = outcomes.filter((o) => o.kind === 'answered');
+  assert.deepEqual(
+    answered.filter((o) => o.status !== 200),
+    [],
+    'every answer is a 200',
+  );
+  const drainAnswers = answered.filter((o) => o.connectionClose).length;
+  assert.ok(drainAnswers > 50, `only ${drainAnswers} answers during the drain: the client stopped`);
+  const refused = outcomes.filter((o) => o.kind === 'refused');
+  assert.equal(refused.length, 16, 'each worker ends refused, once the listener has closed');
+  for (const refusal of refused) {
+    assert.ok(refusal.at - signalledAt >= 1000, 'refused before the drain delay ended');
+  }
+  assert.deepEqual(status, { code: 0, signal: null });
 });
 
 test('two instances behind a readiness-aware proxy: a rolling restart shows no client error', async (t) => {

@@ -1,7 +1,8 @@
 // Configuration: defaults, every variable's validation, and the process-level contract that a bad
 // value stops the service before it listens, exit code 1, one line naming the variable.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -11,6 +12,7 @@ import {
   loadConfig,
 } from '../../src/config.js';
 import { parseTimezoneOffset } from '../../src/config/variables.js';
+import { TEST_FAULT_TOKEN } from '../helpers/fault-token.js';
 import { serviceFor, spawnService } from '../helpers/service.js';
 import { tempDirFor } from '../helpers/temp-dir.js';
 
@@ -146,13 +148,77 @@ describe('loadConfig', () => {
     );
   });
 
-  test('describeConfig never contains the secret', () => {
+  test('describeConfig never contains the secret or the fault token', () => {
     const described = JSON.stringify(
-      describeConfig(loadConfig({ SECRET_MESSAGE: 'p4ssw0rd-xyz' })),
+      describeConfig(loadConfig({ SECRET_MESSAGE: 'p4ssw0rd-xyz', FAULT_TOKEN: TEST_FAULT_TOKEN })),
     );
     assert.ok(!described.includes('p4ssw0rd-xyz'));
+    assert.ok(!described.includes(TEST_FAULT_TOKEN));
     assert.match(described, /"secret":"configured"/);
+    assert.match(described, /"faultTokenSet":true/);
     assert.ok(!described.includes('secretMessage'));
+    assert.ok(!/"faultToken":/.test(described));
+  });
+
+  test('FAULT_TOKEN is a bearer token of at least 32 characters, refused without being echoed', () => {
+    assert.equal(loadConfig({}).faultToken, '');
+    assert.equal(loadConfig({ FAULT_TOKEN: TEST_FAULT_TOKEN }).faultToken, TEST_FAULT_TOKEN);
+    const hex = 'a'.repeat(64);
+    assert.equal(loadConfig({ FAULT_TOKEN: hex }).faultToken, hex);
+    for (const bad of [
+      'short-token',
+      'a'.repeat(31),
+      `${'a'.repeat(40)} b`,
+      `${'a'.repeat(40)}"`,
+      `=${'a'.repeat(40)}`,
+    ]) {
+      assert.throws(
+        () => loadConfig({ FAULT_TOKEN: bad }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(
+            error.problems[0] ?? '',
+            /^FAULT_TOKEN=<not shown> is invalid: expected a bearer token of at least 32 characters/,
+          );
+          return !error.message.includes(bad);
+        },
+        bad,
+      );
+    }
+  });
+
+  test('FAULT_TOKEN_FILE is read like SECRET_MESSAGE_FILE, and its content must be a valid token', (t) => {
+    const dir = tempDirFor(t, 'fault-token');
+    const good = join(dir, 'good');
+    writeFileSync(good, `${TEST_FAULT_TOKEN}\n`);
+    assert.equal(loadConfig({ FAULT_TOKEN_FILE: good }).faultToken, TEST_FAULT_TOKEN);
+    const direct = 'b'.repeat(32);
+    assert.equal(loadConfig({ FAULT_TOKEN_FILE: good, FAULT_TOKEN: direct }).faultToken, direct);
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '');
+    assert.throws(
+      () => loadConfig({ FAULT_TOKEN_FILE: empty }),
+      /^ConfigError: FAULT_TOKEN_FILE=<not shown> is invalid: expected a file that holds the secret, not an empty one$/,
+    );
+    const weak = join(dir, 'weak');
+    writeFileSync(weak, 'hunter2\n');
+    assert.throws(
+      () => loadConfig({ FAULT_TOKEN_FILE: weak }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /^FAULT_TOKEN_FILE=<not shown> is invalid: expected a file that holds a bearer token of at least 32/.test(
+          error.problems[0] ?? '',
+        ) &&
+        !error.message.includes('hunter2') &&
+        !error.message.includes(weak),
+    );
+    assert.throws(
+      () => loadConfig({ FAULT_TOKEN_FILE: TEST_FAULT_TOKEN }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems[0] ===
+          'FAULT_TOKEN_FILE=<not shown> is invalid: expected the path of a readable file that holds the token (ENOENT)',
+    );
   });
 });
 
@@ -163,6 +229,8 @@ const BAD_VALUES: Record<string, string> = {
   LOG_LEVEL: 'verbose',
   TIMEZONE_OFFSET: '+25:00',
   SECRET_MESSAGE_FILE: '/nonexistent/secret',
+  FAULT_TOKEN: 'too-short',
+  FAULT_TOKEN_FILE: '/nonexistent/token',
   APP_ENV: 'production',
   CORS_ORIGINS: 'not a url',
   SHUTDOWN_DELAY_MS: '-1',
@@ -228,6 +296,69 @@ describe('the process refuses bad configuration before listening', () => {
     assert.deepEqual(
       lines.map((line) => /^config error: (\w+)=/.exec(line)?.[1]),
       ['PORT', 'TIMEZONE_OFFSET'],
+    );
+  });
+});
+
+describe('a listen failure stops the process with one line naming HOST or PORT', () => {
+  /** Starts the service with `env`, which must fail to listen, and returns its only line. */
+  async function listenError(
+    t: Parameters<typeof spawnService>[0],
+    env: Record<string, string>,
+    ids: { uid?: number; gid?: number } = {},
+  ): Promise<string> {
+    const { lines, exited } = spawnService(t, { env, ...ids });
+    const status = await exited;
+    assert.equal(status.code, 1, `exit ${JSON.stringify(status)}; output:\n${lines.join('\n')}`);
+    assert.equal(lines.length, 1, `expected exactly one line, got:\n${lines.join('\n')}`);
+    return lines[0] ?? '';
+  }
+
+  test('PORT in use (EADDRINUSE)', async (t) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    t.after(
+      () =>
+        new Promise<void>((resolve) => {
+          blocker.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const address = blocker.address();
+    assert.ok(address !== null && typeof address === 'object');
+    const line = await listenError(t, { HOST: '127.0.0.1', PORT: String(address.port) });
+    assert.equal(
+      line,
+      `listen error: PORT=${address.port} is in use on HOST=127.0.0.1: expected a port no other process listens on`,
+    );
+  });
+
+  test('HOST not an address of this machine (EADDRNOTAVAIL)', async (t) => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never assigned to a real interface.
+    const line = await listenError(t, { HOST: '192.0.2.1', PORT: '0' });
+    assert.match(
+      line,
+      /^listen error: HOST=192\.0\.2\.1 is not an address of this machine: expected /,
+    );
+  });
+
+  test('PORT below 1024 without the privilege (EACCES)', async (t) => {
+    const sysctl = '/proc/sys/net/ipv4/ip_unprivileged_port_start';
+    const unprivilegedFrom = Number(readFileSync(sysctl, 'utf8'));
+    if (unprivilegedFrom <= 80) {
+      t.skip(`${sysctl} is ${unprivilegedFrom}: any process may bind port 80 here`);
+      return;
+    }
+    // Root may bind it, so the service runs as nobody when the tests run as root.
+    const asRoot = process.getuid?.() === 0;
+    const ids = asRoot ? { uid: 65534, gid: 65534 } : {};
+    // nobody cannot write the coverage files of a covered run: an empty NODE_V8_COVERAGE is off.
+    const coverage: Record<string, string> = asRoot ? { NODE_V8_COVERAGE: '' } : {};
+    const line = await listenError(t, { HOST: '127.0.0.1', PORT: '80', ...coverage }, ids);
+    assert.match(
+      line,
+      /^listen error: PORT=80 needs a privilege this process does not have: expected a port from 1024 to 65535$/,
     );
   });
 });

@@ -7,6 +7,7 @@ import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { appFor, testConfig } from '../helpers/app.js';
+import { FAULT_AUTH, FAULT_TOKEN_ENV } from '../helpers/fault-token.js';
 import { assertApiSecurityHeaders, rawHeaders } from '../helpers/security-headers.js';
 
 interface ErrorShape {
@@ -37,8 +38,8 @@ const CASES: Case[] = [
   {
     name: 'unknown method on a known path',
     request: { method: 'POST', url: '/' },
-    status: 404,
-    message: /POST \//,
+    status: 405,
+    message: /^POST is not allowed on \/: it answers GET, HEAD, OPTIONS$/,
   },
   {
     name: 'query out of range names the field',
@@ -50,7 +51,7 @@ const CASES: Case[] = [
     name: 'query of the wrong type names the field',
     request: '/work?ms=lots',
     status: 400,
-    message: /querystring\/ms must be integer/,
+    message: /^querystring\/ms must be a plain decimal integer, like 50$/,
   },
   {
     name: 'path parameter out of range',
@@ -69,7 +70,7 @@ const CASES: Case[] = [
     request: {
       method: 'PUT',
       url: '/faults',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...FAULT_AUTH },
       payload: '{"errorRate":',
     },
     status: 400,
@@ -77,7 +78,12 @@ const CASES: Case[] = [
   },
   {
     name: 'unknown body field',
-    request: { method: 'PUT', url: '/faults', payload: { errorRate: 0, surprise: true } },
+    request: {
+      method: 'PUT',
+      url: '/faults',
+      headers: FAULT_AUTH,
+      payload: { errorRate: 0, surprise: true },
+    },
     status: 400,
     message: /body must NOT have additional properties/,
   },
@@ -86,7 +92,7 @@ const CASES: Case[] = [
     request: {
       method: 'PUT',
       url: '/faults',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...FAULT_AUTH },
       payload: `{"x":"${'a'.repeat(20_000)}"}`,
     },
     status: 413,
@@ -97,7 +103,7 @@ const CASES: Case[] = [
     request: {
       method: 'PUT',
       url: '/faults',
-      headers: { 'content-type': 'text/csv' },
+      headers: { 'content-type': 'text/csv', ...FAULT_AUTH },
       payload: 'a,b',
     },
     status: 415,
@@ -113,7 +119,7 @@ const CASES: Case[] = [
 
 for (const { name, request, status, message } of CASES) {
   test(`${name} -> ${status} in the JSON error shape`, async (t) => {
-    const app = await appFor(t);
+    const app = await appFor(t, FAULT_TOKEN_ENV);
     const response = await app.inject(request);
     assert.equal(response.statusCode, status);
     assert.match(String(response.headers['content-type']), /^application\/json/);

@@ -1,9 +1,12 @@
 // /metrics: Prometheus text with the request histogram by route template, in-flight gauge,
-// info gauge and Node defaults; probes kept out of the request metrics; the route label bounded.
+// rejected-request counter, info gauge and Node defaults; probes kept out of the request metrics;
+// the route and status labels bounded.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { test } from 'node:test';
+import { DURATION_BUCKETS } from '../../src/metrics/duration-buckets.js';
+import { REJECTION_REASONS } from '../../src/metrics/rejected-requests.js';
 import { appFor } from '../helpers/app.js';
 import { parsePrometheusText, type Sample } from '../helpers/prometheus-text.js';
 
@@ -28,6 +31,7 @@ test('exposes the request histogram, in-flight gauge, info gauge and Node defaul
     'http_request_duration_seconds_sum',
     'http_request_duration_seconds_count',
     'http_requests_in_flight',
+    'http_rejected_requests_total',
     'app_info',
     'nodejs_eventloop_lag_seconds',
     'nodejs_heap_size_used_bytes',
@@ -46,7 +50,7 @@ test('exposes the request histogram, in-flight gauge, info gauge and Node defaul
     )?.value;
   assert.equal(count('/', '200'), 1);
   assert.equal(count('/work', '200'), 1);
-  assert.equal(count('/status/:code', '503'), 1, 'the route template, not the raw URL');
+  assert.equal(count('/status/:code', '5xx'), 1, 'the route template, the status by class');
   // GC samples appear only after a collection; the metric itself is always declared.
   const raw = (await app.inject('/metrics')).body;
   assert.match(raw, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
@@ -56,11 +60,47 @@ test('exposes the request histogram, in-flight gauge, info gauge and Node defaul
   const buckets = samples
     .filter((s) => s.name === 'http_request_duration_seconds_bucket' && s.labels.route === '/')
     .map((s) => s.labels.le);
-  assert.deepEqual(
-    buckets.slice(0, 4),
-    ['0.001', '0.0025', '0.005', '0.01'],
-    'millisecond buckets',
+  assert.deepEqual(buckets, [...DURATION_BUCKETS.map(String), '+Inf']);
+  for (const reason of REJECTION_REASONS) {
+    const rejected = samples.find(
+      (s) => s.name === 'http_rejected_requests_total' && s.labels.reason === reason,
+    );
+    assert.equal(
+      rejected?.value,
+      0,
+      `http_rejected_requests_total{reason="${reason}"} from the start`,
+    );
+  }
+});
+
+test('only counters are named _total (promtool check metrics: no gauge with the suffix)', async (t) => {
+  const app = await appFor(t);
+  const raw = (await app.inject('/metrics')).body;
+  const types = new Map(
+    [...raw.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => [match[1] ?? '', match[2] ?? '']),
   );
+  assert.ok(types.size > 10, 'the exposition declares its metrics');
+  for (const [name, type] of types) {
+    if (name.endsWith('_total')) assert.equal(type, 'counter', `${name} is a ${type}`);
+  }
+  assert.equal(types.get('nodejs_active_handles'), 'gauge', 'the labelled gauge stays');
+});
+
+test('GET /status/:code answers any code but adds at most one series per status class', async (t) => {
+  const app = await appFor(t);
+  for (let code = 200; code <= 599; code += 1) await app.inject(`/status/${code}`);
+  const samples = await scrape(app);
+  const statuses = samples
+    .filter(
+      (s) => s.name === 'http_request_duration_seconds_count' && s.labels.route === '/status/:code',
+    )
+    .map((s) => [s.labels.status_code, s.value]);
+  assert.deepEqual(statuses.sort(), [
+    ['2xx', 100],
+    ['3xx', 100],
+    ['4xx', 100],
+    ['5xx', 100],
+  ]);
 });
 
 test('probes and scrapes are counted apart from the request histogram', async (t) => {

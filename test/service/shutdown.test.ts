@@ -2,12 +2,31 @@
 // requests are served during the drain delay, in-flight requests finish after it, exit 0 within
 // delay + timeout. A second signal exits at once; an overrun of the timeout exits non-zero.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
+import { FIRST_REQUEST_GRACE_MS } from '../../src/lifecycle/connection-drain.js';
 import { parseLogLines, serviceFor, spawnService } from '../helpers/service.js';
 import { until } from '../helpers/wait.js';
 
 const DELAY_MS = 1000;
+
+/** Waits until a new connection to `url` is refused: the listener has closed. */
+function listenerClosed(url: string, timeoutMs: number): Promise<void> {
+  return until(
+    async () => {
+      try {
+        await fetch(`${url}/healthz`);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    'the listener to close',
+    timeoutMs,
+  );
+}
 const TIMEOUT_MS = 3000;
 
 test('SIGTERM with requests in flight: all complete with 200, readiness 503 during the delay, exit 0', async (t) => {
@@ -77,20 +96,86 @@ test('after the delay the listener is closed: new connections are refused', asyn
   });
   const slow = fetch(`${service.url}/delay/1`);
   service.process.kill('SIGTERM');
-  await until(
-    async () => {
-      try {
-        await fetch(`${service.url}/healthz`);
-        return false;
-      } catch {
-        return true;
-      }
-    },
-    'the listener to close',
-    1500,
-  );
+  await listenerClosed(service.url, 1500);
   assert.equal((await slow).status, 200, 'the in-flight request still completes');
   assert.equal((await service.exited).code, 0);
+});
+
+/** A raw connection that records what it received and when the server closed it. */
+function rawConnection(port: number): {
+  socket: Socket;
+  received: () => string;
+  closedAt: Promise<number>;
+} {
+  const socket = connect(port, '127.0.0.1');
+  let data = '';
+  socket.setEncoding('latin1').on('data', (chunk: string) => (data += chunk));
+  socket.on('error', () => undefined);
+  const closedAt = new Promise<number>((resolve) => {
+    socket.on('close', () => {
+      resolve(performance.now());
+    });
+  });
+  return { socket, received: () => data, closedAt };
+}
+
+test('at the cut-over idle keep-alive connections close at once; new ones may still send their request within the grace', async (t) => {
+  const delayMs = 300;
+  const service = await serviceFor(t, {
+    env: { SHUTDOWN_DELAY_MS: String(delayMs), SHUTDOWN_TIMEOUT_MS: '5000' },
+  });
+  const idle = rawConnection(service.port);
+  t.after(() => idle.socket.destroy());
+  await once(idle.socket, 'connect');
+  idle.socket.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
+  await until(() => idle.received().includes('"version"'), 'the keep-alive answer', 5000);
+  assert.doesNotMatch(
+    idle.received(),
+    /connection: close/i,
+    'answered before the drain: kept alive',
+  );
+
+  const signalledAt = performance.now();
+  service.process.kill('SIGTERM');
+  await until(async () => (await fetch(`${service.url}/readyz`)).status === 503, 'draining', 2000);
+  // Accepted during the delay: one sends its request only after the listener closed, one never.
+  const late = rawConnection(service.port);
+  const silent = rawConnection(service.port);
+  t.after(() => {
+    late.socket.destroy();
+    silent.socket.destroy();
+  });
+  await Promise.all([once(late.socket, 'connect'), once(silent.socket, 'connect')]);
+  await listenerClosed(service.url, 3000);
+  late.socket.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
+
+  const idleClosed = (await idle.closedAt) - signalledAt;
+  assert.ok(idleClosed >= delayMs, `idle connection closed ${idleClosed} ms after the signal`);
+  assert.ok(idleClosed < delayMs + 500, `idle connection held for ${idleClosed} ms`);
+  await late.closedAt;
+  assert.match(late.received(), /^HTTP\/1\.1 200 /, 'the late request is served');
+  assert.match(late.received(), /connection: close/i);
+  const silentClosed = (await silent.closedAt) - signalledAt;
+  assert.equal(silent.received(), '', 'nothing is written to a connection that sent nothing');
+  assert.ok(
+    silentClosed >= delayMs + FIRST_REQUEST_GRACE_MS,
+    `a silent new connection was closed ${silentClosed} ms after the signal, before the grace ended`,
+  );
+  assert.deepEqual(await service.exited, { code: 0, signal: null });
+});
+
+test('a silent new connection cannot make a short SHUTDOWN_TIMEOUT_MS overrun: its grace is half the timeout', async (t) => {
+  const timeoutMs = 600;
+  const service = await serviceFor(t, {
+    env: { SHUTDOWN_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: String(timeoutMs) },
+  });
+  service.process.kill('SIGTERM');
+  await until(async () => (await fetch(`${service.url}/readyz`)).status === 503, 'draining', 2000);
+  const silent = rawConnection(service.port);
+  t.after(() => silent.socket.destroy());
+  await once(silent.socket, 'connect');
+  assert.deepEqual(await service.exited, { code: 0, signal: null });
+  assert.equal(silent.received(), '');
 });
 
 test('a second signal during the drain exits at once with code 1', async (t) => {

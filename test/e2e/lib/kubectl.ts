@@ -54,12 +54,13 @@ export async function applyObjects(objects: readonly object[]): Promise<void> {
 }
 
 export interface Pod {
-  metadata: { name: string; namespace: string; deletionTimestamp?: string };
+  metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string };
   spec: { nodeName?: string; containers: { name: string; image: string }[] };
   status: {
     phase?: string;
     podIP?: string;
     conditions?: { type: string; status: string }[];
+    containerStatuses?: { name: string; restartCount: number }[];
   };
 }
 
@@ -71,3 +72,20 @@ export async function pods(namespace: string, selector: string): Promise<Pod[]> 
   return (await kubectlJson<{ items: Pod[] }>(['-n', namespace, 'get', 'pods', '-l', selector]))
     .items;
 }
+
+/** One pod by name, or undefined when it does not exist (yet). */
+export async function pod(namespace: string, name: string): Promise<Pod | undefined> {
+  const result = await kubectl(['-n', namespace, 'get', 'pod', name, '-o', 'json']);
+  if (result.code !== 0) {
+    if (/NotFound/.test(result.stderr)) return undefined;
+    throw new Error(`kubectl get pod ${namespace}/${name}: ${result.stderr.trim()}`);
+  }
+  return JSON.parse(result.stdout) as Pod;
+}
+
+/** "prometheus 0, config-reloader 0": each container's restart count, for logs and comparison. */
+export const restartCounts = (p: Pod): string =>
+  (p.status.containerStatuses ?? [])
+    .map((c) => `${c.name} ${c.restartCount}`)
+    .sort()
+    .join(', ');

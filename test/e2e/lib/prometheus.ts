@@ -1,5 +1,6 @@
 // Prometheus's HTTP API as the suite reads it (prometheus.io/docs/prometheus/latest/querying/api/):
-// instant queries and the active targets, parsed into plain values with one-line errors.
+// instant queries (now or at a past time), the active targets and the loaded rule groups, parsed
+// into plain values with one-line errors.
 
 export interface Sample {
   metric: Record<string, string>;
@@ -64,6 +65,32 @@ export function parseTargets(body: unknown): Target[] {
   }));
 }
 
+export interface RuleGroup {
+  name: string;
+  file: string;
+  rules: { name: string; type: string; health: string }[];
+}
+
+/** /api/v1/rules answer -> the rule groups Prometheus has loaded. */
+export function parseRuleGroups(body: unknown): RuleGroup[] {
+  const data = unwrap(body, 'rules') as {
+    groups?: {
+      name?: string;
+      file?: string;
+      rules?: { name?: string; type?: string; health?: string }[];
+    }[];
+  };
+  return (data.groups ?? []).map((group) => ({
+    name: group.name ?? '',
+    file: group.file ?? '',
+    rules: (group.rules ?? []).map((rule) => ({
+      name: rule.name ?? '',
+      type: rule.type ?? '',
+      health: rule.health ?? 'unknown',
+    })),
+  }));
+}
+
 /** "hello-api 7/7 up, apiserver 1/1 up": the figures the suite prints. */
 export function summarizeTargets(targets: readonly Target[]): string {
   const jobs = new Map<string, { up: number; total: number }>();
@@ -89,8 +116,16 @@ async function getJson(url: string): Promise<unknown> {
   }
 }
 
-export async function query(base: string, expr: string): Promise<Sample[]> {
-  return parseVector(await getJson(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`));
+/** An instant query, evaluated now or at `at` (Unix seconds). */
+export async function query(base: string, expr: string, at?: number): Promise<Sample[]> {
+  const time = at === undefined ? '' : `&time=${at}`;
+  return parseVector(
+    await getJson(`${base}/api/v1/query?query=${encodeURIComponent(expr)}${time}`),
+  );
+}
+
+export async function ruleGroups(base: string): Promise<RuleGroup[]> {
+  return parseRuleGroups(await getJson(`${base}/api/v1/rules`));
 }
 
 export async function targets(base: string): Promise<Target[]> {
