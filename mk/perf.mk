@@ -1,5 +1,5 @@
 # Performance and reliability evidence (docs/performance.md).
-# make bench                                  service vs bare node:http ceiling, one core each
+# make bench                                  service (tracing off, 10 %, all) vs bare node:http ceiling, one core each
 # make bench-log                              the log destination micro-benchmark (src/logging/turn-batched-writer.ts)
 # make loadtest URL=http://NODE_IP:30082 DURATION=300   drive GET /work on a deployed environment
 DURATION ?= 300
@@ -9,7 +9,7 @@ LOADTEST_ARGS ?=
 
 .PHONY: bench bench-log loadtest test-reliability
 
-bench: build ## Benchmark the service against a bare node:http ceiling and print the table (BENCH_ARGS=...)
+bench: build ## Benchmark the service (tracing off, 10 %, all) against a bare node:http ceiling and print the table (BENCH_ARGS=...)
 	npx tsx scripts/bench/bench.ts $(BENCH_ARGS)
 
 bench-log: $(NPM_STAMP) ## CPU per log line: the service's log destination vs pino's default (BENCH_LOG_ARGS=...)
