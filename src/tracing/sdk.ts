@@ -3,8 +3,8 @@
 // manager and the W3C propagators, which is what @opentelemetry/sdk-node's NodeSDK builds for
 // traces. NodeSDK itself is not used: it loads every exporter it could build from the
 // environment (gRPC, Zipkin, Prometheus, logs, metrics, the declarative-configuration parser),
-// 1.3 MB of code this service never runs, which would have doubled the chunk and put the image
-// over its 5 MB budget (docs/tracing.md).
+// 1.3 MB of code this service never runs, four times this chunk, which put the image over its
+// 5 MB budget (docs/tracing.md).
 // Spans come from two instrumentations: node:http's makes the one SERVER span per request
 // (W3C traceparent extracted, status from the response), and Fastify's own (@fastify/otel,
 // registered through Fastify's 'fastify.initialization' diagnostics channel, so it works on the
@@ -189,8 +189,9 @@ export function startTracing(config: Config): ProcessTracing {
     ],
   });
   // The http instrumentation patches node:http when the module is required through Node's
-  // require (its hook on Module.prototype.require); the bundle's own imports of node:http do not
-  // go through it, so require it once here, before any server exists.
+  // require (its hook on Module.prototype.require); an ESM import of node:http (the service's
+  // own server factory) does not go through it. Today Fastify's require in the bundle happens to
+  // trigger it; requiring it here makes the patch not depend on that, before any server exists.
   createRequire(import.meta.url)('node:http');
 
   return {
