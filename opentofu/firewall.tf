@@ -146,10 +146,9 @@ resource "google_compute_firewall" "service_node_ports" {
 
   allow {
     protocol = "tcp"
-    ports = [
-      "${local.node_ports.dev}-${local.node_ports.prod}",
-      tostring(local.node_ports.prometheus),
-    ]
+    # Each NodePort on its own, as the manifests set them: a range would also open the ports
+    # between them.
+    ports = sort([for port in values(local.node_ports) : tostring(port)])
   }
 
   lifecycle {

@@ -1,5 +1,6 @@
 # The cluster's shape in one place: node names, roles and fixed internal addresses, network
-# constants and labels. Only variables feed it (no resources), so tests evaluate it offline.
+# constants, labels and the NodePorts. Only variables and the k8s/ manifests feed it (no
+# resources), so tests evaluate it offline.
 locals {
   # Pod network Flannel's published manifest is configured for (its net-conf.json); kubeadm
   # hands it to the controller manager, which gives each node its /24 from it.
@@ -44,11 +45,17 @@ locals {
     managed-by = "opentofu"
   }, var.labels)
 
-  # NodePorts of the three environments (k8s/overlays) and of Prometheus (k8s/monitoring).
-  node_ports = {
-    dev        = 30080
-    stage      = 30081
-    prod       = 30082
-    prometheus = 30090
-  }
+  # NodePorts read from the manifests that set them, never written down here: each environment's
+  # from its overlay's Service patch (k8s/overlays/<env>/service-patch.yaml, keyed by the folder),
+  # Prometheus's from its Service. scripts/lib/environments.ts reads the same files.
+  k8s_dir = "${path.module}/../k8s"
+  node_ports = merge(
+    {
+      for patch in fileset("${local.k8s_dir}/overlays", "*/service-patch.yaml") :
+      dirname(patch) => one(yamldecode(file("${local.k8s_dir}/overlays/${patch}")).spec.ports).nodePort
+    },
+    {
+      prometheus = one(yamldecode(file("${local.k8s_dir}/monitoring/prometheus/service.yaml")).spec.ports).nodePort
+    },
+  )
 }

@@ -33,7 +33,7 @@ output "api_server_url" {
 output "service_urls" {
   description = "hello-api per environment through its NodePort (any node's external IP works; reachable from service_cidrs)."
   value = {
-    for environment in ["dev", "stage", "prod"] :
+    for environment in keys(local.ci_environments) :
     environment => "http://${google_compute_address.control_plane_external.address}:${local.node_ports[environment]}"
   }
 }

@@ -5,7 +5,7 @@
 import autocannon from 'autocannon';
 import { runCommand } from '../lib/run-command.js';
 
-export interface LoadOptions {
+interface LoadOptions {
   url: string;
   connections: number;
   durationSeconds: number;

@@ -8,14 +8,14 @@ import { KUBECONFIG_PATH, ROOT } from './layout.js';
 /** A failure that stops cluster-up/down: printed as one line, exit code 1. */
 export class ClusterError extends Error {}
 
-export interface Result {
+interface Result {
   ok: boolean;
   status: number | null;
   stdout: string;
   stderr: string;
 }
 
-export interface RunOptions {
+interface RunOptions {
   /** Text for the command's standard input. */
   input?: string;
   /** Do not echo the command (for read-only probes whose output is parsed). */

@@ -12,7 +12,7 @@ import { ClusterError, must } from './exec.js';
 import { IMAGE_REPOSITORY, ROOT, registryHost } from './layout.js';
 import { registryDigest } from './registry.js';
 
-export interface BuiltImage {
+interface BuiltImage {
   /** localhost:<port>/hello-api@sha256:... : what the deploy pins. */
   ref: string;
   /** localhost:<port>/hello-api:<tag> in the engine's store, undefined when nothing was built. */
@@ -28,7 +28,7 @@ function git(args: readonly string[]): string {
 }
 
 /** The commit, or commit-dirty-<12 hex> when tracked files differ from it. */
-export function imageTag(commit: string, diff: string): string {
+function imageTag(commit: string, diff: string): string {
   if (diff === '') return commit;
   return `${commit}-dirty-${createHash('sha256').update(diff).digest('hex').slice(0, 12)}`;
 }

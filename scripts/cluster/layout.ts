@@ -3,6 +3,7 @@
 // user's own (another kind cluster, another registry) is ever touched.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { integerFlag } from '../lib/integer-flag.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 
@@ -16,7 +17,7 @@ export const REGISTRY_CONTAINER = 'hello-api-registry';
 /** The registry's port inside its container (the registry image's default). */
 export const REGISTRY_CONTAINER_PORT = 5000;
 /** Host port on 127.0.0.1; CLUSTER_REGISTRY_PORT overrides it where 5001 is taken. */
-export const DEFAULT_REGISTRY_PORT = 5001;
+const DEFAULT_REGISTRY_PORT = 5001;
 export const IMAGE_REPOSITORY = 'hello-api';
 
 /**
@@ -28,15 +29,13 @@ export const STATE_DIR = process.env.CLUSTER_STATE_DIR ?? join(ROOT, '.tmp', 'cl
 export const KUBECONFIG_PATH = join(STATE_DIR, 'kubeconfig');
 export const STATE_FILE = join(STATE_DIR, 'state.json');
 
+/** CLUSTER_REGISTRY_PORT, an unprivileged port; an error names what is allowed. */
 export function registryPort(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.CLUSTER_REGISTRY_PORT;
-  if (text === undefined || text === '') return DEFAULT_REGISTRY_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1024 || port > 65535)
-    throw new Error(
-      `CLUSTER_REGISTRY_PORT="${text}" is invalid: expected a port from 1024 to 65535`,
-    );
-  return port;
+  return integerFlag('CLUSTER_REGISTRY_PORT', env.CLUSTER_REGISTRY_PORT, {
+    min: 1024,
+    max: 65535,
+    fallback: DEFAULT_REGISTRY_PORT,
+  });
 }
 
 /**

@@ -6,7 +6,6 @@ import { parseAllDocuments } from 'yaml';
 import { must } from './exec.js';
 import { ROOT } from './layout.js';
 
-export const ENVIRONMENTS = ['dev', 'stage', 'prod'] as const;
 export const CLUSTER_DIR = join(ROOT, 'k8s', 'cluster');
 export const MONITORING_DIR = join(ROOT, 'k8s', 'monitoring');
 /** The deployers' Roles and RoleBindings (the e2e impersonates them: kind has no GitHub OIDC). */
@@ -49,7 +48,7 @@ export function kindClusterManifests(kubectl: string): Manifest[] {
   return render(kubectl, CLUSTER_DIR).filter((manifest) => !provided.has(identity(manifest)));
 }
 
-export interface ServicePort {
+interface ServicePort {
   namespace: string;
   service: string;
   port: number;

@@ -6,6 +6,7 @@
 // and keeps no registry digest, a push gives the image a digest the kubelet resolves, so the
 // cluster runs the image by digest exactly as the pipeline does.
 import { engineCall, type ContainerEngine } from '../container/engine.js';
+import { pollUntil } from '../lib/poll.js';
 import { must, run } from './exec.js';
 import {
   CLUSTER_NAME,
@@ -111,19 +112,27 @@ export function configureNodes(
 /** Polls the registry's API root until it answers (it takes a moment after a start). */
 export async function waitForRegistry(port: number, deadlineMs = 30_000): Promise<void> {
   const url = `http://127.0.0.1:${port}/v2/`;
-  const deadline = Date.now() + deadlineMs;
   let last = '';
-  while (Date.now() < deadline) {
+  const answers = async (): Promise<boolean> => {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
       last = `status ${response.status}`;
+      return response.ok;
     } catch (error) {
       last = (error as Error).message;
+      return false;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`registry did not answer ${url} within ${deadlineMs / 1000} s (last: ${last})`);
+  };
+  await pollUntil(`registry at ${url}`, answers, { timeoutMs: deadlineMs, intervalMs: 500 }).catch(
+    (error: unknown) => {
+      throw new Error(
+        `registry did not answer ${url} within ${deadlineMs / 1000} s (last: ${last})`,
+        {
+          cause: error,
+        },
+      );
+    },
+  );
 }
 
 /** Every manifest type a push may store; without them the registry could answer another form. */

@@ -17,7 +17,7 @@ export interface FirstDeploy {
   at: string;
 }
 
-export interface MadeState {
+interface MadeState {
   /** True when the kind network did not exist before cluster-up. */
   networkCreated: boolean;
   /** Image references built and tagged by cluster-up in the local engine's store. */

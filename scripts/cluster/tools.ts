@@ -21,12 +21,12 @@ function minorOf(version: string): number | undefined {
 }
 
 /** "kind v0.29.0 go1.24.2 linux/amd64" -> "v0.29.0" (kind's DisplayVersion format). */
-export function parseKindVersion(output: string): string | undefined {
+function parseKindVersion(output: string): string | undefined {
   return /\bkind (v\d+\.\d+\.\d+\S*)/.exec(output)?.[1];
 }
 
 /** `kubectl version --client -o json` -> clientVersion.gitVersion. */
-export function parseKubectlVersion(output: string): string | undefined {
+function parseKubectlVersion(output: string): string | undefined {
   try {
     const parsed = JSON.parse(output) as { clientVersion?: { gitVersion?: unknown } };
     const version = parsed.clientVersion?.gitVersion;
@@ -37,7 +37,7 @@ export function parseKubectlVersion(output: string): string | undefined {
 }
 
 /** Whether a kubectl version may talk to the cluster: within the supported skew of its minor. */
-export function kubectlVersionOk(version: string): boolean {
+function kubectlVersionOk(version: string): boolean {
   const wanted = minorOf(KUBECTL_VERSION);
   const found = minorOf(version);
   return (

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP } from '../deploy/render.js';
+import { ENVIRONMENTS } from '../lib/environments.js';
 import { ClusterError, must, run } from './exec.js';
 import { buildAndPush } from './image.js';
 import {
@@ -22,7 +23,6 @@ import {
 } from './layout.js';
 import {
   ACCESS_DIR,
-  ENVIRONMENTS,
   MONITORING_DIR,
   kindClusterManifests,
   overlayDir,

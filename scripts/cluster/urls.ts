@@ -4,7 +4,7 @@ import { KUBECONFIG_PATH } from './layout.js';
 import { servicePorts, type Manifest } from './manifests.js';
 
 /** The monitoring UIs an operator opens (Service names in k8s/monitoring). */
-export const MONITORING_UIS = ['prometheus', 'alertmanager', 'grafana'] as const;
+const MONITORING_UIS = ['prometheus', 'alertmanager', 'grafana'] as const;
 export const APP_SERVICE = 'hello-api';
 
 export function environmentUrl(manifests: Manifest[], env: string): string {
@@ -16,7 +16,7 @@ export function environmentUrl(manifests: Manifest[], env: string): string {
   return `http://127.0.0.1:${port.nodePort}`;
 }
 
-export interface UiAddress {
+interface UiAddress {
   name: string;
   url: string;
   /** The command that makes the URL work, when the Service has no NodePort. */

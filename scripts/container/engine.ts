@@ -3,7 +3,7 @@
 import { findExecutable } from '../lib/find-executable.js';
 import { runCommand } from '../lib/run-command.js';
 
-export type EngineName = 'podman' | 'docker';
+type EngineName = 'podman' | 'docker';
 
 export interface ContainerEngine {
   readonly name: EngineName;
@@ -67,7 +67,7 @@ function docker(path: string, env: NodeJS.ProcessEnv): ContainerEngine {
   return { name: 'docker', path, globalArgs: custom.split(/\s+/).filter(Boolean), limitArgs: [] };
 }
 
-export type EngineLookup =
+type EngineLookup =
   | { readonly engine: ContainerEngine; readonly reason?: undefined }
   | { readonly engine?: undefined; readonly reason: string };
 

@@ -4,7 +4,7 @@ import type { BuildFacts } from './build-facts.js';
 import { buildArgFlags } from './build-facts.js';
 import { HARDENING_ARGS, engineArgs, type ContainerEngine } from './engine.js';
 
-export interface BuildOptions {
+interface BuildOptions {
   readonly root: string;
   readonly tag: string;
   readonly facts: BuildFacts;
@@ -42,9 +42,9 @@ export function buildCommand(engine: ContainerEngine, options: BuildOptions): st
  * plus its shutdown timeout (10 s) plus a margin. The engines' own default (10 s) is shorter and
  * would cut a graceful shutdown short; Kubernetes' terminationGracePeriodSeconds plays this role.
  */
-export const STOP_TIMEOUT_SECONDS = 20;
+const STOP_TIMEOUT_SECONDS = 20;
 
-export interface RunOptions {
+interface RunOptions {
   readonly image: string;
   readonly name: string;
   /** Host port published to the container's 8000, bound to `hostAddress`. */

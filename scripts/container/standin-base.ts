@@ -41,7 +41,7 @@ const RECIPE_REVISION = 3;
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 
-export type StandinVariant = 'full' | 'minimal';
+type StandinVariant = 'full' | 'minimal';
 
 export function standinTag(
   nodeVersion: string = process.version,
@@ -172,7 +172,7 @@ function importRoot(
   });
 }
 
-export async function imageExists(engine: ContainerEngine, tag: string): Promise<boolean> {
+async function imageExists(engine: ContainerEngine, tag: string): Promise<boolean> {
   const result = await runCommand(engine.path, engineCall(engine, ['image', 'inspect', tag]));
   return result.code === 0;
 }

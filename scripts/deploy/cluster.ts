@@ -6,7 +6,7 @@ import type { Options } from './options.js';
 import { APP, findApp, INITIAL_REPLICAS_ANNOTATION, writeWrapper } from './render.js';
 
 /** A failure before the cluster was changed. */
-export class DeployError extends Error {}
+class DeployError extends Error {}
 
 /** What the render says the deploy must do beyond the apply. */
 export interface Prepared {

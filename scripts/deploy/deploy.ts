@@ -31,7 +31,8 @@ import {
   type Running,
 } from './cluster.js';
 import { gitRunner, kubectlRunner } from './kubectl.js';
-import { parseOptions, UsageError, type Options } from './options.js';
+import { FlagError } from '../lib/integer-flag.js';
+import { parseOptions, type Options } from './options.js';
 import { smoke, verdict } from './smoke.js';
 import { writeSummary, type DeployReport } from './summary.js';
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   try {
     options = parseOptions(process.argv.slice(2));
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof FlagError)) throw error;
     console.error(`deploy: ${error.message}`);
     process.exit(2);
   }

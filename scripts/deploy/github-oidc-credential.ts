@@ -13,7 +13,7 @@
 /** Refresh this long before the token's own expiry, so no request goes out with a stale one. */
 const EXPIRY_MARGIN_SECONDS = 30;
 
-export interface ExecCredential {
+interface ExecCredential {
   apiVersion: 'client.authentication.k8s.io/v1';
   kind: 'ExecCredential';
   status: { token: string; expirationTimestamp: string };
@@ -40,7 +40,7 @@ export function execCredential(token: string): ExecCredential {
 }
 
 /** Asks GitHub's token endpoint for an ID token with `audience`. */
-export async function requestIdToken(env: NodeJS.ProcessEnv): Promise<string> {
+async function requestIdToken(env: NodeJS.ProcessEnv): Promise<string> {
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   const audience = env.KUBE_OIDC_AUDIENCE;

@@ -3,7 +3,7 @@
 // the deploy decides what a failure means (abort, skip, or roll back).
 import { spawnSync } from 'node:child_process';
 
-export interface KubectlResult {
+interface KubectlResult {
   ok: boolean;
   stdout: string;
   stderr: string;

@@ -4,18 +4,15 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ENVIRONMENTS, isEnvironment, nodePort, type Environment } from '../lib/environments.js';
+import { FlagError, integerFlag } from '../lib/integer-flag.js';
 import { parseDigestRef, type DigestRef } from './image-ref.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** A bad argument: the CLI prints the message and exits 2. */
-export class UsageError extends Error {}
-
-/** Namespace per environment is the environment's name; each has its own NodePort. */
-export const NODE_PORTS: Record<string, number> = { dev: 30080, stage: 30081, prod: 30082 };
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Options {
-  env: string;
+  /** Also the namespace; its NodePort is the overlay's (scripts/lib/environments.ts). */
+  env: Environment;
   ref: DigestRef;
   image: string;
   commit: string;
@@ -27,16 +24,13 @@ export interface Options {
   overlayDir: string;
 }
 
+/** A bad argument: the CLI prints the message and exits 2. */
 function usage(message: string): never {
-  throw new UsageError(message);
+  throw new FlagError(message);
 }
 
-function positiveInt(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0 || value > 3600)
-    usage(`${flag} must be a whole number of seconds 1..3600, got "${text}"`);
-  return value;
-}
+const seconds = (flag: string, text: string): number =>
+  integerFlag(flag, text, { min: 1, max: 3600 });
 
 const FLAGS = {
   env: { type: 'string' },
@@ -61,8 +55,7 @@ function readFlags(argv: string[]) {
 export function parseOptions(argv: string[], processEnv: NodeJS.ProcessEnv = process.env): Options {
   const values = readFlags(argv);
   const env = values.env ?? '';
-  const nodePort = NODE_PORTS[env];
-  if (nodePort === undefined) usage(`--env must be one of dev, stage, prod, got "${env}"`);
+  if (!isEnvironment(env)) usage(`--env must be one of ${ENVIRONMENTS.join(', ')}, got "${env}"`);
   const image = values.image ?? '';
   const ref = parseDigestRef(image);
   if (!ref) usage(`--image must be <repository>@sha256:<64 hex> (no tag), got "${image}"`);
@@ -76,7 +69,7 @@ export function parseOptions(argv: string[], processEnv: NodeJS.ProcessEnv = pro
     if (!/^[0-9a-f]{40}$/.test(commit))
       usage(`--branch needs --commit to be the full 40-hex commit, got "${commit}"`);
   }
-  const url = values.url ?? processEnv.DEPLOY_URL ?? `http://127.0.0.1:${nodePort}`;
+  const url = values.url ?? processEnv.DEPLOY_URL ?? `http://127.0.0.1:${nodePort(env)}`;
   if (!/^https?:\/\/[^/\s]+/.test(url)) usage(`--url/DEPLOY_URL must be an http(s) URL: "${url}"`);
   const overlayDir = resolve(values.overlays, env);
   if (!existsSync(join(overlayDir, 'kustomization.yaml')))
@@ -88,8 +81,8 @@ export function parseOptions(argv: string[], processEnv: NodeJS.ProcessEnv = pro
     commit,
     branch,
     url,
-    timeoutSeconds: positiveInt('--timeout', values.timeout),
-    smokeDeadlineSeconds: positiveInt('--smoke-deadline', values['smoke-deadline']),
+    timeoutSeconds: seconds('--timeout', values.timeout),
+    smokeDeadlineSeconds: seconds('--smoke-deadline', values['smoke-deadline']),
     overlayDir,
   };
 }

@@ -14,7 +14,7 @@ export const APP = 'hello-api';
  */
 export const INITIAL_REPLICAS_ANNOTATION = 'hello-api/initial-replicas';
 
-export interface RenderedApp {
+interface RenderedApp {
   namespace: string | undefined;
   image: string | undefined;
   /** spec.replicas as rendered (undefined when the overlay leaves the count to an HPA). */

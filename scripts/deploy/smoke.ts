@@ -9,7 +9,7 @@ export interface SmokeOptions {
   deadlineMs: number;
 }
 
-export interface SmokeResult {
+interface SmokeResult {
   ok: boolean;
   attempts: number;
   reason: string;

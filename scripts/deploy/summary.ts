@@ -13,7 +13,7 @@ export interface DeployReport {
   previous: string | undefined;
 }
 
-export function summaryMarkdown(report: DeployReport): string {
+function summaryMarkdown(report: DeployReport): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows: [string, string][] = [
     ['Environment', report.environment],

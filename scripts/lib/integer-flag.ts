@@ -1,7 +1,7 @@
 // Reading a whole-number option (a flag or an environment variable) within bounds, with the
 // one-line error every script prints: what was given, for which name, and what is allowed.
 
-export interface IntegerBounds {
+interface IntegerBounds {
   readonly min: number;
   readonly max: number;
   /** Used when the text is missing or empty; without it, a missing value is an error. */

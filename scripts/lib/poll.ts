@@ -2,7 +2,7 @@
 // scripts and the tests share (a server answering, a container ready, a log line written).
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface PollOptions {
+interface PollOptions {
   /** Give up once this many milliseconds have passed since the first attempt. */
   readonly timeoutMs: number;
   /** Pause between attempts; default 100 ms. */

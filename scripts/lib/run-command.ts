@@ -10,7 +10,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export interface RunOptions extends SpawnOptions {
+interface RunOptions extends SpawnOptions {
   /** Written to the command's stdin, which is then closed (default: nothing). */
   input?: string;
   /** SIGKILL the command after this many ms (default 120 s) so a hung tool cannot hang us. */

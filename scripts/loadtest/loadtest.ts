@@ -32,7 +32,7 @@ function baseUrl(text: string | undefined): URL {
 }
 
 /** The autocannon options this load test sets, each always present. */
-export interface LoadtestOptions extends autocannon.Options {
+interface LoadtestOptions extends autocannon.Options {
   url: string;
   duration: number;
   connections: number;
@@ -40,7 +40,7 @@ export interface LoadtestOptions extends autocannon.Options {
 }
 
 /** The command line as autocannon options. */
-export function loadtestOptions(argv: string[]): LoadtestOptions {
+function loadtestOptions(argv: string[]): LoadtestOptions {
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -15,7 +15,7 @@ import {
   shippedConfigMap,
 } from './shipped-config.js';
 
-export interface LocalStackOptions {
+interface LocalStackOptions {
   /** Folder that receives the generated files (created if missing). */
   dir: string;
   servicePort: number;
@@ -82,7 +82,7 @@ function staticJob(
   };
 }
 
-export function localPrometheusConfig(options: LocalStackOptions, ruleFiles: string[]): string {
+function localPrometheusConfig(options: LocalStackOptions, ruleFiles: string[]): string {
   const shipped = parse(
     shippedConfigMap(CONFIG_MAPS.prometheus).data[PROMETHEUS_CONFIG_KEY] ?? '',
   ) as { global?: Record<string, unknown>; scrape_configs: ScrapeConfig[] };

@@ -14,6 +14,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { integerFlag } from '../lib/integer-flag.js';
 import {
   SPAN_KIND,
   startTraceReceiver,
@@ -31,14 +32,8 @@ const TRACING_PRELOAD = `${ROOT}dist/tracing-preload.js`;
 /** Configs, rules and data of the local engines. */
 const WORK_DIR = process.env.MONITOR_DIR ?? `${ROOT}.tmp/monitor`;
 
-function port(variable: string, fallback: number): number {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535)
-    throw new Error(`${variable}=${raw}: must be a port number (1-65535)`);
-  return value;
-}
+const port = (variable: string, fallback: number): number =>
+  integerFlag(variable, process.env[variable], { min: 1, max: 65535, fallback });
 
 async function assertFree(what: string, portNumber: number, variable: string): Promise<void> {
   const server = createServer();

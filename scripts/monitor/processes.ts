@@ -1,7 +1,7 @@
 // Starting and stopping the local Prometheus, Alertmanager and hello-api processes on loopback,
 // each considered up only once it answers its own readiness endpoint (polled, with a deadline).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { findExecutable as findOnPath } from '../lib/find-executable.js';
+import { pollUntil } from '../lib/poll.js';
 
 export interface LocalProcess {
   readonly name: string;
@@ -13,32 +13,20 @@ export interface LocalProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Absolute path of the first of `names` found on PATH, or undefined. */
-export function findExecutable(...names: string[]): string | undefined {
-  for (const name of names) {
-    const found = findOnPath(name);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 /** Upstream names the binary `alertmanager`; Debian's package calls it `prometheus-alertmanager`. */
 export const ALERTMANAGER_NAMES = ['alertmanager', 'prometheus-alertmanager'];
 
-/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
+/**
+ * pollUntil (scripts/lib/poll.ts) for a check that may throw while its server is still starting:
+ * a throw counts as "not yet", not as the end of the wait.
+ */
 export async function waitUntil(
   what: string,
   check: () => Promise<boolean>,
   timeoutMs: number,
   intervalMs = 200,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  await pollUntil(what, () => check().catch(() => false), { timeoutMs, intervalMs });
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -100,7 +88,7 @@ async function ready(proc: LocalProcess, timeoutMs: number): Promise<LocalProces
   }
 }
 
-export interface EngineOptions {
+interface EngineOptions {
   binary: string;
   configFile: string;
   port: number;

@@ -12,7 +12,7 @@ export interface Rule {
   annotations?: Record<string, string>;
 }
 
-export interface RuleFile {
+interface RuleFile {
   groups: { name: string; interval?: string; rules: Rule[] }[];
 }
 

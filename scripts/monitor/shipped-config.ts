@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { RECEIVER_SECRETS_DIR } from './receivers.js';
 
-export const MONITORING_DIR = fileURLToPath(new URL('../../k8s/monitoring/', import.meta.url));
+const MONITORING_DIR = fileURLToPath(new URL('../../k8s/monitoring/', import.meta.url));
 const KUSTOMIZATION = join(MONITORING_DIR, 'kustomization.yaml');
 
 interface Generator {
@@ -16,7 +16,7 @@ interface Generator {
 }
 
 /** One generated ConfigMap: its name and data (file name -> content), and where each file is. */
-export interface ShippedConfigMap {
+interface ShippedConfigMap {
   name: string;
   data: Record<string, string>;
   paths: Record<string, string>;

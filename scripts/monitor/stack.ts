@@ -2,11 +2,11 @@
 // Prometheus with the shipped configuration adapted by local-config.ts, all on loopback.
 // Used by the live test and by `make monitor`; the caller starts the service itself.
 import { join } from 'node:path';
+import { findExecutable, findFirstExecutable } from '../lib/find-executable.js';
 import { freePort } from '../lib/free-port.js';
 import { writeLocalStack, type LocalStackFiles } from './local-config.js';
 import {
   ALERTMANAGER_NAMES,
-  findExecutable,
   startAlertmanager,
   startPrometheus,
   type LocalProcess,
@@ -14,7 +14,7 @@ import {
 import { receiverSecretKeys, shippedPrometheusFeatureFlags } from './shipped-config.js';
 import { startWebhookSink, type Notification, type WebhookSink } from './webhook-sink.js';
 
-export interface StackOptions {
+interface StackOptions {
   dir: string;
   servicePort: number;
   /** 0 picks free ports (tests); fixed ports make bookmarkable URLs (make monitor). */
@@ -39,10 +39,10 @@ export interface MonitoringStack {
   stop(): Promise<void>;
 }
 
-export function engineBinaries(): { prometheus?: string; alertmanager?: string } {
+function engineBinaries(): { prometheus?: string; alertmanager?: string } {
   return {
     prometheus: findExecutable('prometheus'),
-    alertmanager: findExecutable(...ALERTMANAGER_NAMES),
+    alertmanager: findFirstExecutable(ALERTMANAGER_NAMES),
   };
 }
 

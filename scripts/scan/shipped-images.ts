@@ -92,7 +92,7 @@ export function scanReference(image: string): string {
 }
 
 /** The images of one rendered manifest text, without hello-api's own. */
-export function thirdPartyImages(manifests: string): string[] {
+function thirdPartyImages(manifests: string): string[] {
   const app = findApp(manifests)?.image;
   const images = imagesIn(yamlDocuments(manifests));
   return images.filter((image) => image !== app && image !== APP);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { parseOptions } from '../../scripts/deploy/options.js';
+import { ENVIRONMENTS } from '../../scripts/lib/environments.js';
 import { hostsToml, hostsTomlDir, KIND_CONFIG } from '../../scripts/cluster/layout.js';
 import {
   DOWNLOADS,
@@ -194,7 +195,7 @@ describe('cluster-up and cluster-down', () => {
     const state = JSON.parse(readFileSync(join(box.clusterState, 'state.json'), 'utf8')) as {
       firstDeploys: Record<string, { uid: string; replicas: number; readyReplicas: number }>;
     };
-    for (const env of ['dev', 'stage', 'prod']) {
+    for (const env of ENVIRONMENTS) {
       const served = JSON.parse(box.read('deployments', `${env}.json`)) as {
         metadata: { uid: string };
       };
@@ -231,7 +232,7 @@ describe('cluster-up and cluster-down', () => {
         /push (localhost:\d+\/hello-api:\S+)/.exec(firstCalls.join('\n'))?.[1]?.split(':').at(-1) ??
         '';
       const digest = `sha256:${box.read('registry', tag).trim()}`;
-      for (const [i, env] of ['dev', 'stage', 'prod'].entries()) {
+      for (const [i, env] of ENVIRONMENTS.entries()) {
         // The real deploy script's parser accepts exactly what cluster-up passed.
         const options = parseOptions(deploys[i] ?? [], {});
         assert.equal(options.env, env);
@@ -272,7 +273,18 @@ describe('cluster-up and cluster-down', () => {
         ),
         `no rollout wait for ${workload.name}`,
       );
-    for (const url of [':30080', ':30081', ':30082', ':30090', 'port-forward svc/grafana 3000'])
+    // Every NodePort the overlays and k8s/monitoring render, and Grafana's port-forward.
+    const rendered = [...ENVIRONMENTS.map(overlayDir), MONITORING_DIR].flatMap((dir) =>
+      servicePorts(render(kubectl, dir)),
+    );
+    const nodePorts = rendered.flatMap((port) => (port.nodePort === undefined ? [] : [port]));
+    assert.ok(nodePorts.length > ENVIRONMENTS.length, 'the environments and Prometheus');
+    const grafana = rendered.find((port) => port.service === 'grafana');
+    const expected = [
+      ...nodePorts.map((port) => `127.0.0.1:${port.nodePort}`),
+      `port-forward svc/grafana ${String(grafana?.port)}`,
+    ];
+    for (const url of expected)
       assert.ok(first.stdout.includes(url), `${url} not printed:\n${first.stdout}`);
   });
 

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { freePort } from '../../scripts/lib/free-port.js';
+import { findFirstExecutable } from '../../scripts/lib/find-executable.js';
 import {
   ALERTMANAGER_NAMES,
-  findExecutable,
   startAlertmanager,
   startPrometheus,
   type LocalProcess,
@@ -49,7 +49,7 @@ async function pastTheSecondOf(timestamp: number): Promise<void> {
 }
 
 function alertmanagerBinary(t: TestContext): string | undefined {
-  return findExecutable(...ALERTMANAGER_NAMES) ?? requireTool(t, 'prometheus-alertmanager');
+  return findFirstExecutable(ALERTMANAGER_NAMES) ?? requireTool(t, 'prometheus-alertmanager');
 }
 
 describe('Prometheus, as the persistence and reload checks read it', () => {

@@ -8,9 +8,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config.js';
 import { execForm, parseDockerfile, type Stage } from '../helpers/dockerfile.js';
 import { repoPath } from '../helpers/paths.js';
 import { IMAGE_ENTRYPOINT } from '../helpers/tracing.js';
+
+/** The port the service listens on unless PORT says otherwise (src/config/variables.ts). */
+const PORT = String(loadConfig({}).port);
 
 /** The one Node.js version of the project: the image must run exactly this. */
 const NODE_VERSION = readFileSync(repoPath('.nvmrc'), 'utf8').trim();
@@ -89,12 +95,12 @@ describe('Dockerfile', () => {
     ]);
   });
 
-  test('runs as numeric UID:GID 10001:10001 on port 8000 with NODE_ENV=production', () => {
+  test(`runs as numeric UID:GID 10001:10001 on the service's default PORT (${PORT}) with NODE_ENV=production`, () => {
     assert.ok(runtime);
     assert.deepEqual(argsOf(runtime, 'USER'), ['10001:10001']);
-    assert.deepEqual(argsOf(runtime, 'EXPOSE'), ['8000']);
+    assert.deepEqual(argsOf(runtime, 'EXPOSE'), [PORT]);
     assert.ok(argsOf(runtime, 'ENV').some((env) => /\bNODE_ENV=production\b/.test(env)));
-    assert.ok(argsOf(runtime, 'ENV').some((env) => /\bPORT=8000\b/.test(env)));
+    assert.ok(argsOf(runtime, 'ENV').some((env) => new RegExp(`\\bPORT=${PORT}\\b`).test(env)));
   });
 
   test('node is PID 1 through an exec-form ENTRYPOINT, no shell wrapper', () => {
@@ -111,14 +117,22 @@ describe('Dockerfile', () => {
     }
   });
 
-  test('HEALTHCHECK is exec form and uses node itself', () => {
+  test("HEALTHCHECK is exec form, uses node itself and asks the Deployment's liveness path on PORT", () => {
     assert.ok(runtime);
     const [healthcheck] = argsOf(runtime, 'HEALTHCHECK');
     assert.ok(healthcheck, 'no HEALTHCHECK in the runtime stage');
     const command = /\bCMD\s+(\[.*\])$/.exec(healthcheck)?.[1];
     const form = execForm(command ?? '');
     assert.equal(form?.[0], 'node', `HEALTHCHECK ${healthcheck}: expected CMD ["node", ...]`);
-    assert.match(form.join(' '), /\/healthz/);
+    // The liveness route is checked against the app's behaviour in test/k8s/service-contract.
+    const deployment = parse(
+      readFileSync(repoPath('k8s/base/deployment.yaml'), 'utf8'),
+    ) as Deployment;
+    const liveness = deployment.spec?.template.spec?.containers[0]?.livenessProbe?.httpGet?.path;
+    assert.ok(liveness, 'k8s/base/deployment.yaml: no livenessProbe path');
+    const script = form.join(' ');
+    assert.ok(script.includes(`'${liveness}'`), `HEALTHCHECK must ask ${liveness}: ${script}`);
+    assert.ok(script.includes(`process.env.PORT || ${PORT})`), `HEALTHCHECK: PORT, else ${PORT}`);
   });
 
   test('build facts reach the environment and the OCI labels', () => {

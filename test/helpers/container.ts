@@ -25,7 +25,7 @@ export async function engineOk(
   return result.stdout;
 }
 
-export interface ImageInfo {
+interface ImageInfo {
   Size: number;
   RootFS: { Layers: string[] };
   Config: {
@@ -55,7 +55,7 @@ interface HistoryEntry {
   createdBy?: string;
 }
 
-export interface LayerSizes {
+interface LayerSizes {
   totalBytes: number;
   baseBytes: number;
   /** Sum of the history entries above the base image's own history. */

@@ -2,7 +2,7 @@
 // joined and comments dropped, grouped into stages. Enough for this project's Dockerfile; not a
 // full implementation of the format (no parser directives, heredocs or escape changes).
 
-export interface Instruction {
+interface Instruction {
   readonly keyword: string;
   readonly args: string;
   readonly line: number;
@@ -14,13 +14,13 @@ export interface Stage {
   readonly instructions: readonly Instruction[];
 }
 
-export interface Dockerfile {
+interface Dockerfile {
   /** ARG lines before the first FROM: the global build arguments. */
   readonly globalArgs: ReadonlyMap<string, string | undefined>;
   readonly stages: readonly Stage[];
 }
 
-export function parseInstructions(text: string): Instruction[] {
+function parseInstructions(text: string): Instruction[] {
   const instructions: Instruction[] = [];
   const lines = text.split('\n');
   let pending: { start: number; parts: string[] } | undefined;

@@ -13,7 +13,7 @@ import { run, type RunResult } from './run.js';
 import { tempDirFor } from './temp-dir.js';
 
 /** One resource request, in the attributes RBAC decides on. */
-export interface ResourceRequest {
+interface ResourceRequest {
   verb: string;
   group: string;
   namespace: string;
@@ -24,7 +24,7 @@ export interface ResourceRequest {
   body: string;
 }
 
-export interface KubectlRun {
+interface KubectlRun {
   result: RunResult;
   requests: ResourceRequest[];
 }

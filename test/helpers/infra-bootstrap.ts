@@ -39,7 +39,7 @@ const FAKED = [
 export const TEST_TOKEN = 'abc123.0123456789abcdef';
 
 /** What the fake curl serves as the Canal manifest, and its sha256 (the pinned value here). */
-export const FAKE_CANAL_MANIFEST = 'kind: List\nitems: []\n# stands in for canal.yaml\n';
+const FAKE_CANAL_MANIFEST = 'kind: List\nitems: []\n# stands in for canal.yaml\n';
 export const FAKE_CANAL_SHA256 = createHash('sha256').update(FAKE_CANAL_MANIFEST).digest('hex');
 
 export const CONTROL_PLANE_ENV: Readonly<Record<string, string>> = {

@@ -2,7 +2,15 @@
 // @cdktf/hcl2json (HCL -> JSON, offline) and merged into one view, plus running the installed
 // OpenTofu (or Terraform, where only it is installed) for what only the real tool can judge.
 import { parse } from '@cdktf/hcl2json';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -94,6 +102,8 @@ export function iacEnv(home: string): Record<string, string> {
 /**
  * Evaluates an expression with `console` in a scratch module holding copies of the given
  * opentofu/ files (those that need no provider), with -var settings. Returns the tool's result.
+ * The scratch module sits beside a link to k8s/, as opentofu/ does, so what the module reads
+ * from the manifests (`${path.module}/../k8s`) is the real thing.
  */
 export async function consoleEval(
   tool: string,
@@ -101,8 +111,11 @@ export async function consoleEval(
   expression: string,
   vars: Record<string, string> = {},
 ): Promise<RunResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'infra-console-'));
+  const root = mkdtempSync(join(tmpdir(), 'infra-console-'));
+  const dir = join(root, 'opentofu');
   try {
+    mkdirSync(dir);
+    symlinkSync(repoPath('k8s'), join(root, 'k8s'));
     for (const file of files) copyFileSync(join(TOFU_DIR, file), join(dir, file));
     const args = ['console', '-no-color'];
     for (const [name, value] of Object.entries(vars)) args.push('-var', `${name}=${value}`);
@@ -113,7 +126,7 @@ export async function consoleEval(
       timeoutMs: 60_000,
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
 

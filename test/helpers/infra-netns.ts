@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { run, type RunResult } from './run.js';
 import { findTool, IN_CI, requireTool } from './tools.js';
 
-export const POD_IP = '10.244.1.2';
-export const METADATA_IP = '169.254.169.254';
+const POD_IP = '10.244.1.2';
+const METADATA_IP = '169.254.169.254';
 
 /** True where this machine can build the namespaces (root, ip, iptables). */
 export function netnsAvailable(): boolean {

@@ -20,7 +20,7 @@ interface Property {
 }
 type Struct = Record<string, Property>;
 
-export interface ProviderSchema {
+interface ProviderSchema {
   name: string;
   version: string;
   provider: Struct;

@@ -11,7 +11,7 @@
 import { run } from '@bufbuild/cel';
 
 /** CEL maps are Map objects; plain JSON objects become Maps, recursively. */
-export function toCel(value: unknown): unknown {
+function toCel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toCel);
   if (value !== null && typeof value === 'object')
     return new Map(Object.entries(value).map(([key, item]) => [key, toCel(item)]));

@@ -23,8 +23,9 @@ import { repoPath } from './paths.js';
 import { run } from './run.js';
 import { requireTool } from './tools.js';
 
-export const ENVIRONMENTS = ['dev', 'stage', 'prod'] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+import { ENVIRONMENTS, type Environment } from '../../scripts/lib/environments.js';
+
+export { ENVIRONMENTS, type Environment };
 
 export interface K8sObject {
   apiVersion: string;
@@ -141,7 +142,7 @@ export async function renderOrSkip(t: TestContext, dir: string): Promise<K8sObje
 }
 
 /** The 1.30 type of each kind the tests look into. */
-export interface KindTypes {
+interface KindTypes {
   ConfigMap: ConfigMap;
   Deployment: Deployment;
   HorizontalPodAutoscaler: HorizontalPodAutoscaler;
@@ -181,4 +182,23 @@ export function findGenerated<K extends keyof KindTypes>(
     (o) => o.kind === kind && new RegExp(`^${prefix}-[a-z0-9]{10}$`).test(o.metadata.name),
   );
   return only(found, `${kind}/${prefix}-<hash>`, where) as KindTypes[K] & K8sObject;
+}
+
+/**
+ * The NodePort each environment's rendered overlay gives Service hello-api (what the cluster
+ * really opens), or undefined when the test is skipped for want of kubectl.
+ */
+export async function renderedNodePorts(
+  t: TestContext,
+): Promise<Record<Environment, number> | undefined> {
+  const ports: Partial<Record<Environment, number>> = {};
+  for (const env of ENVIRONMENTS) {
+    const objects = await renderOrSkip(t, overlayDir(env));
+    if (!objects) return undefined;
+    const nodePort = findObject(objects, 'Service', 'hello-api', env).spec?.ports?.[0]?.nodePort;
+    if (nodePort === undefined)
+      throw new Error(`${overlayDir(env)}: Service/hello-api has no nodePort`);
+    ports[env] = nodePort;
+  }
+  return ports as Record<Environment, number>;
 }

@@ -147,7 +147,7 @@ export function rolloutViolations(where: string, deployment: Deployment): string
   return problems;
 }
 
-export const RECOMMENDED_LABELS = [
+const RECOMMENDED_LABELS = [
   'app.kubernetes.io/name',
   'app.kubernetes.io/instance',
   'app.kubernetes.io/version',

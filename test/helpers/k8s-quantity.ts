@@ -1,5 +1,5 @@
-// Kubernetes resource quantities ("256Mi", "500m", "1") as numbers, for assertions that relate
-// one setting to another (heap limit to memory limit, request to limit).
+// Kubernetes memory quantities ("256Mi", "128M") as bytes, for assertions that relate one
+// setting to another (heap limit to memory limit).
 const BINARY_SUFFIXES: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
 const DECIMAL_SUFFIXES: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9 };
 
@@ -10,11 +10,4 @@ export function bytes(quantity: string): number {
   const suffix = match[2] ?? '';
   const factor = BINARY_SUFFIXES[suffix] ?? DECIMAL_SUFFIXES[suffix] ?? 1;
   return Number(match[1]) * factor;
-}
-
-/** Millicores in a CPU quantity such as "500m" or "1". */
-export function millicores(quantity: string): number {
-  const match = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity);
-  if (!match?.[1]) throw new Error(`"${quantity}" is not a CPU quantity this test understands`);
-  return match[2] === 'm' ? Number(match[1]) : Number(match[1]) * 1000;
 }

@@ -219,7 +219,7 @@ function strictChecker(): StrictStructureChecker {
 }
 
 /** Field-level errors against the 1.30 types: unknown fields, wrong types, missing fields. */
-export function structureErrors(object: K8sObject): string[] {
+function structureErrors(object: K8sObject): string[] {
   const file = typesFileFor(object.apiVersion, object.kind);
   if (!API_VERSIONS.includes(object.apiVersion) || file === undefined)
     return [`apiVersion ${object.apiVersion} is not one this project validates`];
@@ -235,7 +235,7 @@ interface ModelClass {
 }
 
 /** Errors from kubernetes-models' JSON-schema validator (formats, integer ranges). */
-export async function modelErrors(object: K8sObject): Promise<string[]> {
+async function modelErrors(object: K8sObject): Promise<string[]> {
   const module = (await import(`kubernetes-models/${object.apiVersion}`)) as Record<
     string,
     ModelClass | undefined

@@ -30,7 +30,7 @@ export function extractConfigMap(name: string, dir: string): Record<string, stri
   return written;
 }
 
-export interface ShippedAlert extends Rule {
+interface ShippedAlert extends Rule {
   alert: string;
   /** The rule file (ConfigMap key) that defines it. */
   file: string;
@@ -54,7 +54,7 @@ export function shippedRuleExpressions(): string[] {
   );
 }
 
-export interface DashboardQuery {
+interface DashboardQuery {
   dashboard: string;
   panel: string;
   expr: string;
@@ -67,7 +67,7 @@ interface Panel {
   panels?: Panel[];
 }
 
-export interface Dashboard {
+interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];

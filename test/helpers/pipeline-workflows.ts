@@ -43,7 +43,7 @@ export interface Workflow {
   jobs: Record<string, Job>;
 }
 
-export const WORKFLOW_DIR = repoPath('.github/workflows');
+const WORKFLOW_DIR = repoPath('.github/workflows');
 
 export function workflowFiles(): string[] {
   return readdirSync(WORKFLOW_DIR)
@@ -71,7 +71,7 @@ export function runBlocks(): { where: string; run: string; env: Record<string, s
   });
 }
 
-export interface Plan {
+interface Plan {
   /** Exit code of the plan step: non-zero fails the run. */
   code: number;
   /** The environment the run deploys, '' for none. */
@@ -112,7 +112,7 @@ export async function plan(event: string, ref: string, requested = ''): Promise<
   }
 }
 
-export function needsOf(job: Job): string[] {
+function needsOf(job: Job): string[] {
   if (job.needs === undefined) return [];
   return Array.isArray(job.needs) ? job.needs : [job.needs];
 }
@@ -137,7 +137,7 @@ export function transitiveNeeds(workflow: Workflow, jobId: string): Set<string> 
 // --- expressions -------------------------------------------------------------------------------
 
 type Value = string | boolean | null;
-export type Context = Record<string, string>;
+type Context = Record<string, string>;
 
 const TOKEN = /\s*(\(|\)|&&|\|\||==|!=|!|'(?:[^']|'')*'|true\b|false\b|null\b|[A-Za-z_][\w.-]*)/y;
 

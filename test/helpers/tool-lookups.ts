@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT, repoPath } from './paths.js';
 
-export interface Lookup {
+interface Lookup {
   tool: string;
   /** The file, relative to the repository. */
   where: string;

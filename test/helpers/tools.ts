@@ -19,7 +19,7 @@ export const IN_CI = process.env.CI === 'true';
  */
 export type Source = { apt: string } | { image: true } | { step: string } | { instead: string };
 
-export interface Tool {
+interface Tool {
   /** What the suite uses it for. */
   why: string;
   /** This machine's kind, where CI runs `bash .ci/run` (Debian bookworm). */
@@ -137,7 +137,7 @@ export const TOOLS = {
   },
 } as const satisfies Record<string, Tool>;
 
-export type ToolName = keyof typeof TOOLS;
+type ToolName = keyof typeof TOOLS;
 
 /** Absolute path of an executable on PATH, or undefined. */
 export function findTool(name: ToolName): string | undefined {

@@ -1,6 +1,7 @@
 // Waiting on a real condition with a deadline, so tests never sleep in place of observing what
-// they need (a backend in rotation, a log line, a request count, readiness turning 503).
-import { setTimeout as sleep } from 'node:timers/promises';
+// they need (a backend in rotation, a log line, a request count, readiness turning 503). The
+// tests' name for scripts/lib/poll.ts, with their defaults: 10 s, checked every 20 ms.
+import { pollUntil } from '../../scripts/lib/poll.js';
 
 export async function until(
   condition: () => boolean | Promise<boolean>,
@@ -8,10 +9,5 @@ export async function until(
   timeoutMs = 10_000,
   intervalMs = 20,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
+  await pollUntil(what, condition, { timeoutMs, intervalMs });
 }

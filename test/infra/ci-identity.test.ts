@@ -4,21 +4,13 @@
 // NodePort, and the variables tofu prints are exactly the ones deploy.yaml reads. The names and
 // the pool's attribute condition are evaluated for real with OpenTofu's (or Terraform's) console.
 import assert from 'node:assert/strict';
-import {
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { NODE_PORTS } from '../../scripts/deploy/options.js';
+import { ENVIRONMENTS } from '../../scripts/lib/environments.js';
 import {
+  consoleEval,
   consoleString,
-  iacEnv,
   iacTool,
   loadConfiguration,
   resource,
@@ -27,7 +19,7 @@ import {
 } from '../helpers/infra-hcl.js';
 import { repoPath } from '../helpers/paths.js';
 import { loadWorkflow } from '../helpers/pipeline-workflows.js';
-import { run } from '../helpers/run.js';
+import { renderedNodePorts } from '../helpers/k8s-manifests.js';
 
 const deployYaml = loadWorkflow('deploy.yaml');
 const ciCd = loadWorkflow('ci-cd.yaml');
@@ -42,30 +34,14 @@ async function evaluate(
   expression: string,
   vars: Record<string, string>,
 ): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'ci-identity-'));
-  try {
-    for (const file of ['variables.tf', 'nodes.tf', 'ci-identity-names.tf'])
-      copyFileSync(join(TOFU_DIR, file), join(dir, file));
-    // github_repository(_id) come from the cluster's variables.tf; declare them where it does not.
-    const declared = readFileSync(join(TOFU_DIR, 'variables.tf'), 'utf8');
-    const stubs = ['github_repository', 'github_repository_id']
-      .filter((name) => !new RegExp(`^variable "${name}"`, 'm').test(declared))
-      .map((name) => `variable "${name}" {\n  type    = string\n  default = ""\n}\n`);
-    if (stubs.length > 0) writeFileSync(join(dir, 'stubs.tf'), stubs.join('\n'));
-    const args = ['console', '-no-color'];
-    for (const [name, value] of Object.entries({ project_id: 'hello-test-project', ...vars }))
-      args.push('-var', `${name}=${value}`);
-    const result = await run(tool, args, {
-      cwd: dir,
-      env: iacEnv(dir),
-      input: `${expression}\n`,
-      timeoutMs: 60_000,
-    });
-    assert.equal(result.code, 0, result.stderr);
-    return result.stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const result = await consoleEval(
+    tool,
+    ['variables.tf', 'nodes.tf', 'ci-identity-names.tf'],
+    expression,
+    { project_id: 'hello-test-project', ...vars },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
 }
 
 describe('the CI identity', () => {
@@ -74,11 +50,11 @@ describe('the CI identity', () => {
     config = await loadConfiguration();
   });
 
-  test('serves exactly the workflow deploy environments, which are the overlays and the deploy script NodePorts', () => {
+  test("serves exactly the workflow deploy environments, which are the overlays and the scripts' environments", () => {
     const text = readFileSync(join(TOFU_DIR, 'ci-identity-names.tf'), 'utf8');
     const declared = [...text.matchAll(/^ {4}(\w+) += \{ branch = /gm)].map((m) => m[1]).sort();
     assert.deepEqual(declared, deployEnvironments);
-    assert.deepEqual(Object.keys(NODE_PORTS).sort(), deployEnvironments);
+    assert.deepEqual([...ENVIRONMENTS].sort(), deployEnvironments);
     const overlays = readdirSync(repoPath('k8s/overlays')).sort();
     assert.deepEqual(overlays, deployEnvironments);
   });
@@ -140,7 +116,10 @@ describe('the CI identity', () => {
         { github_repository: 'acme/hello-api' },
       ),
     );
-    assert.equal(ports, '6443,30080,30082,30081');
+    const nodePorts = await renderedNodePorts(t);
+    if (!nodePorts) return;
+    const expected = [config.locals.api_server_port, ...Object.values(nodePorts)].map(String);
+    assert.deepEqual(ports.split(',').sort(), expected.sort());
     assert.match(
       String(allow.ports),
       /local\.api_server_port.*local\.ci_environments.*settings\.node_port/s,

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import {
+  consoleEval,
+  consoleString,
   first,
+  iacTool,
   loadConfiguration,
   resource,
   tfFiles,
@@ -16,6 +19,7 @@ import {
   type Block,
   type Configuration,
 } from '../helpers/infra-hcl.js';
+import { findObject, renderedNodePorts, renderOrSkip } from '../helpers/k8s-manifests.js';
 import { markdownTables } from '../helpers/markdown-tables.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { run } from '../helpers/run.js';
@@ -274,21 +278,19 @@ describe('network and firewall', () => {
     );
   });
 
-  test('outside access: 6443 from admins, 22 from SSH sources, NodePorts 30080-30082 and 30090', () => {
-    const outside: Record<string, { source: string; target: string; ports: string[] }> = {
+  test('outside access: the API server from admins, 22 from SSH sources, each NodePort from service_cidrs', () => {
+    const outside: Record<string, { source: string; target: string; ports: string[] | string }> = {
       admin_to_api_server: {
         source: '${var.admin_cidrs}',
         target: '${local.tags.control_plane}',
         ports: ['${tostring(local.api_server_port)}'],
       },
       ssh: { source: '${var.ssh_cidrs}', target: '${local.tags.node}', ports: ['22'] },
+      // Which ports those are is evaluated below, against the manifests.
       service_node_ports: {
         source: '${var.service_cidrs}',
         target: '${local.tags.node}',
-        ports: [
-          '${local.node_ports.dev}-${local.node_ports.prod}',
-          '${tostring(local.node_ports.prometheus)}',
-        ],
+        ports: '${sort([for port in values(local.node_ports) : tostring(port)])}',
       },
     };
     for (const [name, { source, target, ports }] of Object.entries(outside)) {
@@ -302,12 +304,43 @@ describe('network and firewall', () => {
         `${name}: no rule for an empty list`,
       );
     }
-    assert.deepEqual(config.locals.node_ports, {
-      dev: 30080,
-      stage: 30081,
-      prod: 30082,
-      prometheus: 30090,
+  });
+
+  test('the NodePorts nodes.tf reads are the ones the manifests render, and the firewall table names each', async (t) => {
+    const tool = iacTool(t);
+    if (!tool) return;
+    const result = await consoleEval(
+      tool,
+      ['variables.tf', 'nodes.tf'],
+      'jsonencode(local.node_ports)',
+      {
+        project_id: 'hello-test-project',
+        github_repository: 'octo-org/hello-api',
+      },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const evaluated = JSON.parse(consoleString(result.stdout)) as Record<string, number>;
+    const environments = await renderedNodePorts(t);
+    const monitoring = await renderOrSkip(t, 'k8s/monitoring');
+    if (!environments || !monitoring) return;
+    const prometheus = findObject(monitoring, 'Service', 'prometheus', 'k8s/monitoring');
+    assert.deepEqual(evaluated, {
+      ...environments,
+      prometheus: prometheus.spec?.ports?.[0]?.nodePort,
     });
+    const docs = readFileSync(join(REPO_ROOT, 'docs/infrastructure.md'), 'utf8');
+    const rows = markdownTables(docs).find((table) => table.header[0] === 'Rule')?.rows ?? [];
+    const ports = (rule: string) => rows.find((row) => row.Rule === `\`${rule}\``)?.Ports ?? '';
+    const listed = (text: string) => [...text.matchAll(/\b\d{4,5}\b/g)].map((m) => Number(m[0]));
+    const byNumber = (a: number, b: number) => a - b;
+    assert.deepEqual(
+      listed(ports('service-node-ports')),
+      Object.values(evaluated).map(Number).sort(byNumber),
+    );
+    assert.deepEqual(listed(ports('iap-to-ci-tunnels')), [
+      Number(config.locals.api_server_port),
+      ...Object.values(environments).sort(byNumber),
+    ]);
   });
 
   test('every rule with outside sources refuses 0.0.0.0/0 unless allow_world_access is set', () => {
@@ -538,7 +571,11 @@ describe('outputs', () => {
       assert.ok(config.outputs.has(name), `output ${name} is missing`);
     for (const [name, body] of config.outputs)
       assert.ok(String(body.description).length > 10, `output ${name}: no description`);
-    assert.match(String(config.outputs.get('service_urls')?.value), /\["dev", "stage", "prod"\]/);
+    assert.match(
+      String(config.outputs.get('service_urls')?.value),
+      /for environment in keys\(local\.ci_environments\)/,
+      'one URL per deploy environment',
+    );
     assert.match(String(config.outputs.get('kubeconfig_command')?.value), /admin\.conf/);
   });
 

@@ -4,12 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { loadConfig } from '../../src/config.js';
 import {
   ENVIRONMENTS,
   findGenerated,
   findObject,
   overlayDir,
   renderOrSkip,
+  type K8sObject,
 } from '../helpers/k8s-manifests.js';
 import {
   hardeningViolations,
@@ -20,6 +23,11 @@ import {
 } from '../helpers/k8s-policy.js';
 
 const UID = 10001;
+
+/** The port the service listens on in this environment: PORT as the ConfigMap sets it, or its default. */
+function servicePort(objects: K8sObject[], env: string): number {
+  return loadConfig(findGenerated(objects, 'ConfigMap', 'hello-api-config', env).data ?? {}).port;
+}
 
 for (const env of ENVIRONMENTS) {
   test(`${env}: pods meet the restricted Pod Security Standard`, async (t) => {
@@ -78,26 +86,25 @@ for (const env of ENVIRONMENTS) {
     assert.deepEqual(problems, [], problems.join('\n'));
   });
 
-  test(`${env}: Prometheus scrape annotations on the pod template`, async (t) => {
+  // Which path serves the metrics is checked against the app itself (service-contract.test.ts).
+  test(`${env}: Prometheus scrape annotations on the pod template, on the service's PORT`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
     const annotations =
       findObject(objects, 'Deployment', 'hello-api', env).spec?.template.metadata?.annotations ??
       {};
     assert.deepEqual(
-      [
-        annotations['prometheus.io/scrape'],
-        annotations['prometheus.io/port'],
-        annotations['prometheus.io/path'],
-      ],
-      ['true', '8000', '/metrics'],
-      `${env} Deployment/hello-api pod template: prometheus.io/scrape, port, path`,
+      [annotations['prometheus.io/scrape'], annotations['prometheus.io/port']],
+      ['true', String(servicePort(objects, env))],
+      `${env} Deployment/hello-api pod template: prometheus.io/scrape, port`,
     );
+    assert.match(annotations['prometheus.io/path'] ?? '', /^\/\S+$/, `${env}: prometheus.io/path`);
   });
 
-  test(`${env}: NetworkPolicies deny by default and admit port 8000 and the monitoring namespace`, async (t) => {
+  test(`${env}: NetworkPolicies deny by default and admit the service's PORT and the monitoring namespace`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
+    const port = servicePort(objects, env);
     const deny = findObject(objects, 'NetworkPolicy', 'default-deny-all', env).spec;
     assert.ok(deny, `${env} NetworkPolicy/default-deny-all: spec must be set`);
     assert.deepEqual(
@@ -119,14 +126,21 @@ for (const env of ENVIRONMENTS) {
     const http = findObject(objects, 'NetworkPolicy', 'allow-http-ingress', env).spec;
     assert.deepEqual(
       http?.ingress,
-      [{ ports: [{ protocol: 'TCP', port: 8000 }] }],
-      `${env} NetworkPolicy/allow-http-ingress: port 8000 from any source (NodePort)`,
+      [{ ports: [{ protocol: 'TCP', port }] }],
+      `${env} NetworkPolicy/allow-http-ingress: port ${port} from any source (NodePort)`,
     );
     const metrics = findObject(objects, 'NetworkPolicy', 'allow-metrics-from-monitoring', env).spec;
     assert.deepEqual(
-      metrics?.ingress?.[0]?.from,
-      [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-      `${env} NetworkPolicy/allow-metrics-from-monitoring: from the monitoring namespace`,
+      metrics?.ingress,
+      [
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+          ],
+          ports: [{ protocol: 'TCP', port }],
+        },
+      ],
+      `${env} NetworkPolicy/allow-metrics-from-monitoring: the service's PORT from the monitoring namespace`,
     );
     for (const name of ['allow-http-ingress', 'allow-metrics-from-monitoring'])
       assert.deepEqual(
@@ -136,6 +150,47 @@ for (const env of ENVIRONMENTS) {
       );
   });
 }
+
+/**
+ * The cluster DNS as kubeadm deploys it: CoreDNS pods labelled k8s-app: kube-dns in kube-system,
+ * answering on 53/UDP and 53/TCP (kubernetes/kubernetes cmd/kubeadm/app/phases/addons/dns/
+ * manifests.go; kind runs kubeadm too). The namespace label is set by the API server on every
+ * namespace (kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name).
+ */
+const CLUSTER_DNS_PEER = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+};
+
+for (const env of ENVIRONMENTS)
+  test(`${env}: egress is allowed only to the cluster DNS (kube-dns pods in kube-system, port 53)`, async (t) => {
+    const objects = await renderOrSkip(t, overlayDir(env));
+    if (!objects) return;
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as (NetworkPolicy &
+      K8sObject)[];
+    const rules = policies.flatMap((policy) =>
+      (policy.spec?.egress ?? []).map((rule) => ({
+        where: `${env} NetworkPolicy/${policy.metadata.name}`,
+        rule,
+      })),
+    );
+    assert.ok(rules.length > 0, `${env}: no egress rule, so no pod could resolve a name`);
+    for (const { where, rule } of rules) {
+      // An empty or missing `to` allows those ports to every address, inside and outside.
+      assert.deepEqual(
+        rule.to,
+        [CLUSTER_DNS_PEER],
+        `${where}: egress only to the cluster DNS pods`,
+      );
+      assert.deepEqual(
+        (rule.ports ?? []).map((port) => `${port.protocol ?? 'TCP'}/${String(port.port)}`).sort(),
+        ['TCP/53', 'UDP/53'],
+        `${where}: DNS ports only`,
+      );
+    }
+    const dns = findObject(objects, 'NetworkPolicy', 'allow-dns-egress', env).spec;
+    assert.deepEqual(dns?.policyTypes, ['Egress'], `${env} NetworkPolicy/allow-dns-egress`);
+  });
 
 test('cluster add-ons: metrics-server meets the restricted Pod Security Standard too', async (t) => {
   const objects = await renderOrSkip(t, 'k8s/cluster');

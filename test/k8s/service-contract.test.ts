@@ -1,11 +1,15 @@
 // Cross-checks the manifests against the service itself: the ConfigMap and Secret only name
 // variables src/config.ts reads and hold values it accepts; the probes, Service and scrape
-// annotations point at ports and paths the app really serves.
+// annotations point at ports and paths the app really serves, and each probe at the route that
+// behaves as that probe needs: the built app is asked which of its routes follows the lifecycle
+// (readiness), rather than a path being written down here.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { CONFIG_VARIABLE_NAMES, loadConfig } from '../../src/config.js';
-import { appWith } from '../helpers/app.js';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.js';
+import { appFor, testConfig } from '../helpers/app.js';
 import {
   ENVIRONMENTS,
   findGenerated,
@@ -16,6 +20,35 @@ import {
 
 /** Node.js runtime variables the manifests may set although the service does not read them. */
 const RUNTIME_VARIABLES = ['NODE_OPTIONS'];
+
+/**
+ * What each GET route of the built app (every path of its OpenAPI document without parameters,
+ * plus `extra` paths) answers while starting, once ready, and once draining, in that order.
+ */
+async function lifecycleAnswers(
+  t: TestContext,
+  env: Record<string, string>,
+  extra: readonly string[],
+): Promise<Map<string, number[]>> {
+  const app = await buildApp(testConfig(env), { logger: pino({ level: 'silent' }) });
+  t.after(() => app.close());
+  await app.ready();
+  const operations = (app.swagger().paths ?? {}) as Record<string, { get?: unknown } | undefined>;
+  const documented = Object.entries(operations)
+    .filter(([path, methods]) => methods?.get !== undefined && !path.includes('{'))
+    .map(([path]) => path);
+  const paths = [...new Set([...documented, ...extra])];
+  const answers = new Map(paths.map((path) => [path, [] as number[]]));
+  const ask = async () => {
+    for (const path of paths) answers.get(path)?.push((await app.inject(path)).statusCode);
+  };
+  await ask();
+  app.lifecycle.markReady();
+  await ask();
+  app.lifecycle.beginDraining();
+  await ask();
+  return answers;
+}
 
 /** The container port a probe or Service refers to, by name or number. */
 function resolvePort(container: Container, port: number | string | undefined): number | undefined {
@@ -51,7 +84,7 @@ for (const env of ENVIRONMENTS) {
     );
   });
 
-  test(`${env}: the service accepts the ConfigMap and serves the probe and metrics paths`, async (t) => {
+  test(`${env}: the service accepts the ConfigMap; the readinessProbe is the route that follows the lifecycle, liveness and startup never fail for it; metrics are served`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
     const data = findGenerated(objects, 'ConfigMap', 'hello-api-config', env).data ?? {};
@@ -62,13 +95,13 @@ for (const env of ENVIRONMENTS) {
     const container = deployment.spec?.template.spec?.containers[0];
     assert.ok(container, `${env} Deployment/hello-api: container`);
     const where = `${env} Deployment/hello-api container hello-api`;
-    const app = await appWith(data);
-    t.after(() => app.close());
-    for (const [name, probe] of [
-      ['startupProbe', container.startupProbe],
-      ['livenessProbe', container.livenessProbe],
-      ['readinessProbe', container.readinessProbe],
-    ] as const) {
+    const probes = {
+      startupProbe: container.startupProbe,
+      livenessProbe: container.livenessProbe,
+      readinessProbe: container.readinessProbe,
+    };
+    const paths: Record<string, string> = {};
+    for (const [name, probe] of Object.entries(probes)) {
       const path = probe?.httpGet?.path;
       assert.ok(path, `${where}: ${name} needs an httpGet path`);
       assert.equal(
@@ -76,10 +109,26 @@ for (const env of ENVIRONMENTS) {
         config.port,
         `${where}: ${name} port must be the service's PORT`,
       );
-      const response = await app.inject(path);
-      assert.equal(response.statusCode, 200, `${where}: ${name} GET ${path} must answer 200`);
+      paths[name] = path;
     }
+    const answers = await lifecycleAnswers(t, data, Object.values(paths));
+    // Readiness: the one route that keeps traffic away while starting and draining.
+    const readiness = [...answers].filter(([, codes]) => codes.join() === '503,200,503');
+    assert.deepEqual(
+      readiness.map(([path]) => path),
+      [paths.readinessProbe],
+      `${where}: readinessProbe must be the route that answers 503 while starting and draining, 200 between`,
+    );
+    // Liveness and startup never fail a pod for its lifecycle: a draining pod restarted by its
+    // liveness probe would drop the requests it is finishing.
+    for (const name of ['livenessProbe', 'startupProbe'])
+      assert.deepEqual(
+        answers.get(paths[name] ?? ''),
+        [200, 200, 200],
+        `${where}: ${name} ${paths[name]} must answer 200 while starting, ready and draining`,
+      );
 
+    const app = await appFor(t, data);
     const annotations = deployment.spec?.template.metadata?.annotations ?? {};
     assert.equal(
       Number(annotations['prometheus.io/port']),
@@ -122,15 +171,3 @@ for (const env of ENVIRONMENTS) {
     assert.equal(servicePort?.port, port, `${env} Service/hello-api: port`);
   });
 }
-
-test('/readyz, the readiness probe path, turns 503 once shutdown begins', async () => {
-  // Readiness must really change with the lifecycle, or the probe would route traffic to a
-  // pod that is shutting down.
-  const app = await appWith({});
-  const ready = await app.inject('/readyz');
-  assert.equal(ready.statusCode, 200);
-  app.lifecycle.beginDraining();
-  const draining = await app.inject('/readyz');
-  assert.equal(draining.statusCode, 503, '/readyz must be 503 once shutdown begins');
-  await app.close();
-});

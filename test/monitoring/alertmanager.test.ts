@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { localAlertmanagerConfig } from '../../scripts/monitor/local-config.js';
+import { findFirstExecutable } from '../../scripts/lib/find-executable.js';
 import {
   ALERTMANAGER_NAMES,
-  findExecutable,
   startAlertmanager,
   waitUntil,
   type LocalProcess,
@@ -141,7 +141,7 @@ describe('a running Alertmanager with the shipped config', () => {
   let alertmanager: LocalProcess | undefined;
 
   before(async () => {
-    const binary = findExecutable(...ALERTMANAGER_NAMES);
+    const binary = findFirstExecutable(ALERTMANAGER_NAMES);
     if (!binary) return;
     const dir = join(work.path, 'live');
     mkdirSync(join(dir, 'secrets'), { recursive: true });

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { RECEIVER_SECRET_KEYS } from '../../scripts/monitor/receivers.js';
+import { findExecutable, findFirstExecutable } from '../../scripts/lib/find-executable.js';
 import {
   ALERTMANAGER_NAMES,
-  findExecutable,
   waitUntil,
   type LocalProcess,
 } from '../../scripts/monitor/processes.js';
@@ -43,7 +43,7 @@ async function kill(alertmanager: LocalProcess): Promise<number> {
 
 function running(t: TestContext): boolean {
   if (!requireTool(t, 'prometheus', 'Debian package prometheus')) return false;
-  if (!findExecutable(...ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager'))
+  if (!findFirstExecutable(ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager'))
     return false;
   assert.ok(stack, 'the stack did not start (see the before hook error)');
   return true;
@@ -51,7 +51,7 @@ function running(t: TestContext): boolean {
 
 describe("live: dead man's switch and Alertmanager failure alerts", () => {
   before(async () => {
-    if (!findExecutable('prometheus') || !findExecutable(...ALERTMANAGER_NAMES)) return;
+    if (!findExecutable('prometheus') || !findFirstExecutable(ALERTMANAGER_NAMES)) return;
     stack = await startMonitoringStack({
       dir: work.path,
       // No service: this is about the pipeline itself.

@@ -5,7 +5,8 @@
 // non-empty alert expression, and as notifications at the right receivers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { ALERTMANAGER_NAMES, findExecutable, waitUntil } from '../../scripts/monitor/processes.js';
+import { findExecutable, findFirstExecutable } from '../../scripts/lib/find-executable.js';
+import { ALERTMANAGER_NAMES, waitUntil } from '../../scripts/monitor/processes.js';
 import { startMonitoringStack, type MonitoringStack } from '../../scripts/monitor/stack.js';
 import { notificationTitle } from '../../scripts/monitor/webhook-sink.js';
 import {
@@ -66,7 +67,7 @@ async function get(path: string, times: number): Promise<number[]> {
 /** Both engines present, or the test is skipped (failed under CI) naming the missing one. */
 function running(t: TestContext): boolean {
   if (!requireTool(t, 'prometheus', 'Debian package prometheus')) return false;
-  if (!findExecutable(...ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager'))
+  if (!findFirstExecutable(ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager'))
     return false;
   assert.ok(stack && service, 'the stack did not start (see the before hook error)');
   return true;
@@ -74,7 +75,7 @@ function running(t: TestContext): boolean {
 
 describe('live: hello-api -> Prometheus -> Alertmanager -> webhook', () => {
   before(async () => {
-    if (!findExecutable('prometheus') || !findExecutable(...ALERTMANAGER_NAMES)) return;
+    if (!findExecutable('prometheus') || !findFirstExecutable(ALERTMANAGER_NAMES)) return;
     service = await startService({
       env: { FAULT_INJECTION_ENABLED: 'true', ...FAULT_TOKEN_ENV },
     });

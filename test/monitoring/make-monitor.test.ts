@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { ALERTMANAGER_NAMES, findExecutable, waitUntil } from '../../scripts/monitor/processes.js';
+import { findFirstExecutable } from '../../scripts/lib/find-executable.js';
+import { ALERTMANAGER_NAMES, waitUntil } from '../../scripts/monitor/processes.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { tempDir } from '../helpers/monitoring-config.js';
 import { repoPath } from '../helpers/paths.js';
@@ -12,7 +13,8 @@ import { requireTool } from '../helpers/tools.js';
 
 test('make monitor starts the local stack with the shipped rules and Ctrl-C stops it cleanly', async (t) => {
   if (!requireTool(t, 'prometheus', 'Debian package prometheus')) return;
-  if (!findExecutable(...ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager')) return;
+  if (!findFirstExecutable(ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager'))
+    return;
   const ports = {
     MONITOR_SERVICE_PORT: await freePort(),
     MONITOR_PROMETHEUS_PORT: await freePort(),

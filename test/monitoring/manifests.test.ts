@@ -1,10 +1,11 @@
 // k8s/monitoring as `kubectl apply -k` would send it: valid Kubernetes 1.30 objects, restricted
 // Pod Security (node-exporter's hostPath volumes aside, in their own namespace), images pinned
-// by version and digest, read-only RBAC, NodePort 30090, Prometheus and Alertmanager as
+// by version and digest, read-only RBAC, the NodePort the README promises, Prometheus and Alertmanager as
 // StatefulSets on claims of the default class sized for their retention, config reloaders
 // watching what the engines read, fixed-name ConfigMaps that carry exactly the files the other
 // monitoring tests check, and no Secret in git.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { DaemonSet, Deployment, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type {
@@ -28,6 +29,8 @@ import { objectName, renderOrSkip, type K8sObject } from '../helpers/k8s-manifes
 import { restrictedViolations } from '../helpers/k8s-policy.js';
 import { bytes } from '../helpers/k8s-quantity.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
+import { readmeSection } from '../helpers/markdown-tables.js';
+import { repoPath } from '../helpers/paths.js';
 
 const DIR = 'k8s/monitoring';
 /** The node-exporter namespace holds its DaemonSet and policies; everything else is in monitoring. */
@@ -152,12 +155,16 @@ test('every monitoring workload passes the restricted profile (node-exporter: on
   assert.deepEqual(problems, []);
 });
 
-test('Prometheus is reachable on NodePort 30090 and keeps 30 days or 8 GB of data', async (t) => {
+test("Prometheus is reachable on the README's NodePort and keeps 30 days or 8 GB of data", async (t) => {
   const objects = await renderOrSkip(t, DIR);
   if (!objects) return;
   const service = ofKind<Service>(objects, 'Service').find((s) => s.metadata.name === 'prometheus');
   assert.equal(service?.spec?.type, 'NodePort');
-  assert.equal(service.spec.ports?.[0]?.nodePort, 30090);
+  // The written contract, in the README's monitoring section: "Prometheus ... (NodePort N, ...".
+  const readme = readmeSection(readFileSync(repoPath('README.md'), 'utf8'), 'monitoring') ?? '';
+  const promised = /Prometheus [^(]*\(NodePort (\d+)/.exec(readme)?.[1];
+  assert.ok(promised, 'the README monitoring section names no Prometheus NodePort');
+  assert.equal(service.spec.ports?.[0]?.nodePort, Number(promised));
   const args = container(workload(objects, 'StatefulSet', 'prometheus'), 'prometheus').args ?? [];
   assert.ok(args.includes('--storage.tsdb.retention.time=30d'), args.join(' '));
   assert.ok(args.includes('--storage.tsdb.retention.size=8GB'), args.join(' '));

@@ -19,6 +19,7 @@ import {
   shippedAlerts,
   tempDir,
 } from '../helpers/monitoring-config.js';
+import { ENVIRONMENTS } from '../../scripts/lib/environments.js';
 import { run } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -146,7 +147,7 @@ test('hello-api job: annotated hello-api pods in dev/stage/prod, labelled namesp
   const app = job('hello-api');
   const sd = app.kubernetes_sd_configs?.[0];
   assert.equal(sd?.role, 'pod');
-  assert.deepEqual(sd.namespaces, { names: ['dev', 'stage', 'prod'] });
+  assert.deepEqual(sd.namespaces, { names: [...ENVIRONMENTS] });
   const relabel = app.relabel_configs ?? [];
   const keeps = relabel.filter((r) => r.action === 'keep').flatMap((r) => r.source_labels);
   assert.ok(keeps.includes('__meta_kubernetes_pod_annotation_prometheus_io_scrape'));

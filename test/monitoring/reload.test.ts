@@ -11,12 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { writeLocalStack } from '../../scripts/monitor/local-config.js';
-import {
-  findExecutable,
-  startPrometheus,
-  waitUntil,
-  type LocalProcess,
-} from '../../scripts/monitor/processes.js';
+import { findExecutable } from '../../scripts/lib/find-executable.js';
+import { startPrometheus, waitUntil, type LocalProcess } from '../../scripts/monitor/processes.js';
 import { tempDir } from '../helpers/monitoring-config.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { requireTool } from '../helpers/tools.js';

@@ -16,14 +16,21 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { findObject, overlayDir, renderOrSkip } from '../helpers/k8s-manifests.js';
+import {
+  findObject,
+  overlayDir,
+  renderedNodePorts,
+  renderOrSkip,
+} from '../helpers/k8s-manifests.js';
 import { REPO_ROOT, repoPath } from '../helpers/paths.js';
 import { run, type RunResult } from '../helpers/run.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { findTool, requireTool } from '../helpers/tools.js';
 import { branchHead, prepare, running } from '../../scripts/deploy/cluster.js';
 import { kubectlRunner, type Kubectl } from '../../scripts/deploy/kubectl.js';
-import { parseOptions, UsageError } from '../../scripts/deploy/options.js';
+import { parseOptions } from '../../scripts/deploy/options.js';
+import { ENVIRONMENTS } from '../../scripts/lib/environments.js';
+import { FlagError } from '../../scripts/lib/integer-flag.js';
 import { findApp, INITIAL_REPLICAS_ANNOTATION } from '../../scripts/deploy/render.js';
 // Types only: importing the fixture's values would run it.
 import type { State as ClusterState } from './fixtures/fake-kubectl.js';
@@ -394,7 +401,7 @@ describe('deploy script: refusals before the cluster is touched', () => {
   ] as const) {
     test(`an image given by ${why} is refused`, () => {
       assert.throws(() => parseOptions(args(image)), {
-        name: 'Error',
+        name: 'FlagError',
         message: /^--image must be <repository>@sha256:<64 hex> \(no tag\), got "/,
       });
     });
@@ -406,10 +413,10 @@ describe('deploy script: refusals before the cluster is touched', () => {
       /--env must be one of dev, stage, prod, got "qa"/,
     );
     assert.throws(() => parseOptions(['--env', 'dev', '--image', NEW]), /--commit must be/);
-    assert.throws(() => parseOptions([...args(NEW), '--force']), UsageError);
+    assert.throws(() => parseOptions([...args(NEW), '--force']), FlagError);
     assert.throws(
       () => parseOptions(['--env', 'dev', '--image', NEW, '--commit', 'abc123', '--branch', 'dev']),
-      /^Error: --branch needs --commit to be the full 40-hex commit, got "abc123"$/,
+      /^FlagError: --branch needs --commit to be the full 40-hex commit, got "abc123"$/,
     );
     assert.throws(
       () => parseOptions([...args(NEW), '--branch', '../main']),
@@ -417,10 +424,11 @@ describe('deploy script: refusals before the cluster is touched', () => {
     );
   });
 
-  test("the default URL is the environment's NodePort on loopback (where CI opens the tunnel)", () => {
-    assert.equal(parseOptions(args(NEW, 'dev'), {}).url, 'http://127.0.0.1:30080');
-    assert.equal(parseOptions(args(NEW, 'stage'), {}).url, 'http://127.0.0.1:30081');
-    assert.equal(parseOptions(args(NEW, 'prod'), {}).url, 'http://127.0.0.1:30082');
+  test("the default URL is the NodePort the environment's overlay renders, on loopback (where CI opens the tunnel)", async (t) => {
+    const nodePorts = await renderedNodePorts(t);
+    if (!nodePorts) return;
+    for (const env of ENVIRONMENTS)
+      assert.equal(parseOptions(args(NEW, env), {}).url, `http://127.0.0.1:${nodePorts[env]}`);
     assert.equal(parseOptions(args(NEW), { DEPLOY_URL: 'http://x:1' }).url, 'http://x:1');
   });
 
@@ -488,7 +496,7 @@ describe('deploy script: refusals before the cluster is touched', () => {
     }, /renders namespace "dev", expected "stage"/);
   });
 
-  for (const environment of ['dev', 'stage', 'prod']) {
+  for (const environment of ENVIRONMENTS) {
     test(`the real k8s/overlays/${environment} renders into namespace ${environment} with the digest`, (t) => {
       const job = render(t, environment);
       if (!job) return;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { repoPath } from '../helpers/paths.js';
-import { NODE_PORTS } from '../../scripts/deploy/options.js';
+import { renderedNodePorts } from '../helpers/k8s-manifests.js';
+import { isEnvironment } from '../../scripts/lib/environments.js';
 import {
   jobsThatRun,
   loadWorkflow,
@@ -57,7 +58,9 @@ test('the README lists exactly the workflow jobs', () => {
   assert.deepEqual(firstColumn('Job'), Object.keys(ciCd.jobs).sort());
 });
 
-test('the README branch table is the workflow branch -> environment mapping', async () => {
+test('the README branch table is the workflow branch -> environment mapping, with the rendered NodePorts', async (t) => {
+  const nodePorts = await renderedNodePorts(t);
+  if (!nodePorts) return;
   const push = (ciCd.on.push as { branches: string[] }).branches;
   const rows = table('Branch');
   assert.deepEqual(rows.map((row) => row[0]).sort(), [...push].sort());
@@ -68,7 +71,9 @@ test('the README branch table is the workflow branch -> environment mapping', as
       id.startsWith('deploy-'),
     );
     assert.deepEqual(deploys, [`deploy-${environment ?? ''}`], `branch ${branch ?? ''}`);
-    assert.equal(nodePort, String(NODE_PORTS[environment ?? '']));
+    const env = environment ?? '';
+    assert.ok(isEnvironment(env), `${env} is no environment`);
+    assert.equal(nodePort, String(nodePorts[env]), `branch ${branch ?? ''}: NodePort`);
   }
 });
 

@@ -2,12 +2,15 @@
 // every deploy waits for, who may write what, how actions, tools and images are pinned, that the
 // Trivy gates can fail and see every platform, and how the deploy reaches the cluster.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { NODE_PORTS } from '../../scripts/deploy/options.js';
-import { repoPath } from '../helpers/paths.js';
+import { ENVIRONMENTS } from '../../scripts/lib/environments.js';
+import { renderedNodePorts } from '../helpers/k8s-manifests.js';
+import { REPO_ROOT, repoPath } from '../helpers/paths.js';
+import { run } from '../helpers/run.js';
+import { tempDirFor } from '../helpers/temp-dir.js';
 import {
   evaluate,
   jobsThatRun,
@@ -54,7 +57,7 @@ describe('triggers and the run -> environment plan', () => {
       inputs: { environment: { type: string; options: string[] } };
     };
     assert.equal(dispatch.inputs.environment.type, 'choice');
-    assert.deepEqual(dispatch.inputs.environment.options, ['dev', 'stage', 'prod']);
+    assert.deepEqual(dispatch.inputs.environment.options, [...ENVIRONMENTS]);
   });
 
   test('a push deploys its branch to exactly one environment: dev->dev, stage->stage, main->prod', async () => {
@@ -194,21 +197,6 @@ describe('job graph', () => {
     for (const input of Object.values(call.inputs)) assert.equal(input.required, true);
     assert.equal(call.secrets, undefined, 'deploy.yaml takes no secrets');
   });
-
-  test("deploy.yaml's NodePort per environment is the deploy script's (scripts/deploy/options.ts)", () => {
-    const expression = String(deployJob.env?.NODE_PORT);
-    for (const [environment, port] of Object.entries(NODE_PORTS)) {
-      const context = { 'inputs.environment': environment };
-      // The && || chain picks a string; evaluate each candidate against the expression.
-      const picked = Object.values(NODE_PORTS).find((candidate) =>
-        evaluate(
-          expression.replace(/^\$\{\{(.*)\}\}$/, '($1) == ' + `'${String(candidate)}'`),
-          context,
-        ),
-      );
-      assert.equal(picked, port, `${environment}: ${expression}`);
-    }
-  });
 });
 
 describe('the deploy job', () => {
@@ -246,6 +234,40 @@ describe('the deploy job', () => {
     assert.equal(connect?.env?.KUBE_OIDC_AUDIENCE, '${{ vars.KUBE_OIDC_AUDIENCE }}');
     assert.doesNotMatch(JSON.stringify(deploy), /KUBE_DEPLOY_TOKEN|KUBE_CA_CERT|secrets\./);
     assert.deepEqual(deployJob.permissions, { contents: 'read', 'id-token': 'write' });
+  });
+
+  // Each environment's NodePort is what its overlay's Service patch sets. The job reads it from
+  // there with scripts/deploy/node-port.ts, so a port written into the workflow instead (an env
+  // entry, a literal URL) cannot drift from the manifests: no NodePort is written here at all.
+  test('takes NODE_PORT from the overlay before the tunnel and the deploy use it, and writes none itself', async (t) => {
+    const text = readFileSync(repoPath('.github/workflows/deploy.yaml'), 'utf8');
+    assert.doesNotMatch(text, /(?<![\w.:/-])3[0-2]\d{3}(?![\w.])/, 'a NodePort-range number');
+    for (const scope of [deploy.env, deployJob.env, ...deploySteps.map((step) => step.env)])
+      assert.equal(scope?.NODE_PORT, undefined, 'NODE_PORT set in an env: block');
+    const at = index(/scripts\/deploy\/node-port\.ts/);
+    const step = deploySteps[at];
+    assert.ok(step?.run, 'no step runs scripts/deploy/node-port.ts');
+    assert.ok(at < index(/connect-cluster\.sh/), 'before the tunnel opens');
+    assert.ok(at < index(/scripts\/deploy\/deploy\.ts/), 'before the deploy');
+    assert.match(deploySteps[index(/scripts\/deploy\/deploy\.ts/)]?.run ?? '', /\$\{NODE_PORT\}/);
+    const dir = tempDirFor(t, 'deploy-node-port');
+    const nodePorts = await renderedNodePorts(t);
+    if (!nodePorts) return;
+    for (const env of ENVIRONMENTS) {
+      const githubEnv = join(dir, env);
+      writeFileSync(githubEnv, '');
+      const result = await run('bash', ['-e', '-c', step.run], {
+        cwd: REPO_ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          ENVIRONMENT: env,
+          GITHUB_ENV: githubEnv,
+        },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(readFileSync(githubEnv, 'utf8'), `NODE_PORT=${nodePorts[env]}\n`, env);
+    }
   });
 
   test('runs the project deploy script with the branch, so a superseded commit stops green', () => {

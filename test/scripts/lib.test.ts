@@ -6,7 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { findExecutable } from '../../scripts/lib/find-executable.js';
+import { findExecutable, findFirstExecutable } from '../../scripts/lib/find-executable.js';
+import { tempDirFor } from '../helpers/temp-dir.js';
 import { FlagError, integerFlag } from '../../scripts/lib/integer-flag.js';
 import { pollUntil } from '../../scripts/lib/poll.js';
 import { runCommand } from '../../scripts/lib/run-command.js';
@@ -112,6 +113,29 @@ describe('findExecutable', () => {
     const path = ['', ...folders].join(delimiter);
     assert.equal(findExecutable('tool', path), join(root, 'first', 'tool'));
     assert.equal(findExecutable('missing', path), undefined);
+  });
+
+  test('findFirstExecutable takes the first name found anywhere on PATH, in the order of the names', (t) => {
+    const root = tempDirFor(t, 'find-first-executable');
+    for (const [folder, name] of [
+      ['a', 'debian-name'],
+      ['b', 'upstream-name'],
+    ] as const) {
+      mkdirSync(join(root, folder));
+      writeFileSync(join(root, folder, name), '#!/bin/sh\n');
+      chmodSync(join(root, folder, name), 0o755);
+    }
+    const path = [join(root, 'a'), join(root, 'b')].join(delimiter);
+    // The first name wins although the second stands earlier on PATH.
+    assert.equal(
+      findFirstExecutable(['upstream-name', 'debian-name'], path),
+      join(root, 'b', 'upstream-name'),
+    );
+    assert.equal(
+      findFirstExecutable(['missing', 'debian-name'], path),
+      join(root, 'a', 'debian-name'),
+    );
+    assert.equal(findFirstExecutable(['missing'], path), undefined);
   });
 });
 

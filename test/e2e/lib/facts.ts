@@ -10,7 +10,6 @@ import { parse } from 'yaml';
 import {
   ACCESS_DIR,
   CLUSTER_DIR,
-  ENVIRONMENTS,
   MONITORING_DIR,
   overlayDir,
   render,
@@ -18,6 +17,7 @@ import {
 } from '../../../scripts/cluster/manifests.js';
 import { environmentUrl, monitoringAddresses } from '../../../scripts/cluster/urls.js';
 import { INITIAL_REPLICAS_ANNOTATION } from '../../../scripts/deploy/render.js';
+import { ENVIRONMENTS, type Environment } from '../../../scripts/lib/environments.js';
 import {
   RECEIVER_SECRET_KEYS,
   RECEIVER_SECRET_NAME,
@@ -29,8 +29,7 @@ import {
   shippedConfigMap,
 } from '../../../scripts/monitor/shipped-config.js';
 
-export { ENVIRONMENTS };
-export type Environment = (typeof ENVIRONMENTS)[number];
+export { ENVIRONMENTS, type Environment };
 
 /** k8s/base: the Deployment, its container, its pods' label and port. */
 export const APP = {

@@ -1,34 +1,13 @@
 // kubectl for the e2e suite: asynchronous (the suite keeps a load running while it talks to the
 // cluster, and a blocking call would stall that load), against the cluster in $KUBECONFIG.
-import { spawn } from 'node:child_process';
+import { runCommand, type RunResult } from '../../../scripts/lib/run-command.js';
 
-export interface KubectlResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
+/** kubectl through the shared child-process helper: never throws on a non-zero exit. */
 export function kubectl(
   args: readonly string[],
   options: { input?: string; timeoutMs?: number } = {},
-): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+): Promise<RunResult> {
+  return runCommand('kubectl', args, options);
 }
 
 /** The output of a kubectl call that must succeed; otherwise one line naming the call. */
