@@ -5,7 +5,8 @@
 // Grafana follows from a slow bucket to its trace.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALERTMANAGER_NAMES, findExecutable, waitUntil } from '../../scripts/monitor/processes.js';
+import { findFirstExecutable } from '../../scripts/lib/find-executable.js';
+import { ALERTMANAGER_NAMES, waitUntil } from '../../scripts/monitor/processes.js';
 import { startMonitoringStack } from '../../scripts/monitor/stack.js';
 import { tempDir } from '../helpers/monitoring-config.js';
 import { otlpReceiverFor } from '../helpers/otlp-receiver.js';
@@ -25,7 +26,7 @@ test(
   { timeout: 90_000 },
   async (t) => {
     if (!requireTool(t, 'prometheus', 'Debian package prometheus')) return;
-    if (!findExecutable(...ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager'))
+    if (!findFirstExecutable(ALERTMANAGER_NAMES) && !requireTool(t, 'prometheus-alertmanager'))
       return;
     const receiver = await otlpReceiverFor(t);
     const service = await tracedServiceFor(t, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
