@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { Deployment, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 import type { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
@@ -151,6 +151,7 @@ interface KindTypes {
   PodDisruptionBudget: PodDisruptionBudget;
   Service: Service;
   ServiceAccount: ServiceAccount;
+  StatefulSet: StatefulSet;
 }
 
 function only(found: readonly K8sObject[], description: string, where: string): K8sObject {

@@ -10,7 +10,7 @@ import { until } from './wait.js';
 
 export { SPAN_KIND, STATUS_CODE, spansOf } from '../../scripts/lib/otlp-traces.js';
 
-export interface OtlpReceiver extends TraceReceiver {
+interface OtlpReceiver extends TraceReceiver {
   /** Resolves once a span matching `predicate` has arrived. */
   waitForSpan(
     predicate: (span: ReceivedSpan) => boolean,

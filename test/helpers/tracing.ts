@@ -20,7 +20,7 @@ export function tracedServiceFor(
   });
 }
 
-export interface CallerSpan {
+interface CallerSpan {
   traceId: string;
   spanId: string;
   /** version 00, the caller's ids, sampled flag set or not. */

@@ -3,6 +3,7 @@
 // what it claims to.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import { loadConfig } from '../../src/config.js';
@@ -162,10 +163,45 @@ const CLUSTER_DNS_PEER = {
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
 };
 
+/**
+ * Tempo's OTLP/HTTP receiver as k8s/monitoring deploys it: its pods by the Service's selector in
+ * the Service's namespace, on the container port behind the Service's `otlp-http` port (a
+ * NetworkPolicy sees the pod port, after the Service's address translation).
+ */
+async function tempoPeer(t: Parameters<typeof renderOrSkip>[0]) {
+  const monitoring = await renderOrSkip(t, 'k8s/monitoring');
+  if (!monitoring) return undefined;
+  const service = findObject(monitoring, 'Service', 'tempo', 'k8s/monitoring');
+  const targetPort = service.spec?.ports?.find((p) => p.name === 'otlp-http')?.targetPort;
+  const containerPort = findObject(monitoring, 'StatefulSet', 'tempo', 'k8s/monitoring')
+    .spec?.template.spec?.containers.flatMap((c) => c.ports ?? [])
+    .find((p) => p.name === targetPort)?.containerPort;
+  assert.ok(containerPort, `k8s/monitoring: Tempo's otlp-http targetPort names a container port`);
+  return {
+    peer: {
+      namespaceSelector: {
+        matchLabels: { 'kubernetes.io/metadata.name': service.metadata.namespace },
+      },
+      podSelector: { matchLabels: service.spec?.selector },
+    },
+    ports: [`TCP/${String(containerPort)}`],
+  };
+}
+
 for (const env of ENVIRONMENTS)
-  test(`${env}: egress is allowed only to the cluster DNS (kube-dns pods in kube-system, port 53)`, async (t) => {
+  test(`${env}: egress is allowed only to the cluster DNS (kube-dns pods in kube-system, port 53) and Tempo's OTLP port`, async (t) => {
     const objects = await renderOrSkip(t, overlayDir(env));
     if (!objects) return;
+    const tempo = await tempoPeer(t);
+    if (!tempo) return;
+    const allowed = [
+      {
+        what: 'the cluster DNS pods, DNS ports',
+        peer: CLUSTER_DNS_PEER,
+        ports: ['TCP/53', 'UDP/53'],
+      },
+      { what: "Tempo's pods, its OTLP port", ...tempo },
+    ];
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as (NetworkPolicy &
       K8sObject)[];
     const rules = policies.flatMap((policy) =>
@@ -177,15 +213,16 @@ for (const env of ENVIRONMENTS)
     assert.ok(rules.length > 0, `${env}: no egress rule, so no pod could resolve a name`);
     for (const { where, rule } of rules) {
       // An empty or missing `to` allows those ports to every address, inside and outside.
-      assert.deepEqual(
-        rule.to,
-        [CLUSTER_DNS_PEER],
-        `${where}: egress only to the cluster DNS pods`,
+      const ports = (rule.ports ?? [])
+        .map((port) => `${port.protocol ?? 'TCP'}/${String(port.port)}`)
+        .sort();
+      const match = allowed.find(
+        ({ peer, ports: allowedPorts }) =>
+          isDeepStrictEqual(rule.to, [peer]) && isDeepStrictEqual(ports, allowedPorts),
       );
-      assert.deepEqual(
-        (rule.ports ?? []).map((port) => `${port.protocol ?? 'TCP'}/${String(port.port)}`).sort(),
-        ['TCP/53', 'UDP/53'],
-        `${where}: DNS ports only`,
+      assert.ok(
+        match,
+        `${where}: egress to ${JSON.stringify(rule.to ?? 'anywhere')} on ${ports.join(',') || 'every port'}; allowed are only ${allowed.map((a) => a.what).join(' and ')}`,
       );
     }
     const dns = findObject(objects, 'NetworkPolicy', 'allow-dns-egress', env).spec;
