@@ -1,5 +1,5 @@
 // `make bench`: measures the built service (dist/server.js behind the tracing preload, as the
-// image runs it; metrics and access logging on) with tracing off and with tracing on (every
+// image runs it, with prod's NODE_OPTIONS; metrics and access logging on) with tracing off and with tracing on (every
 // request sampled, spans exported to a local OTLP receiver), against the Node.js ceiling
 // (bare-server.ts), in one run, with the same load, each server pinned to one core and the load
 // generator and the receiver on another. The three servers run at once and are loaded in
@@ -10,6 +10,7 @@
 // prints what it ran on.
 // Usage: tsx scripts/bench/bench.ts [--connections 50] [--duration 10] [--slices 5] [--warmup 3]
 //        [--generator wrk|autocannon] [--startups 5] [--scrapes 100]
+//        BENCH_NODE_OPTIONS="..." replaces prod's NODE_OPTIONS (k8s/overlays/prod) for every server
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { findExecutable } from '../lib/find-executable.js';
 import { freePort } from '../lib/free-port.js';
+import { overlayNodeOptions } from '../lib/environments.js';
 import { integerFlag } from '../lib/integer-flag.js';
 import { startTraceReceiver, type TraceReceiver } from '../lib/otlp-traces.js';
 import { pollUntil } from '../lib/poll.js';
@@ -34,6 +36,13 @@ const SERVICE_ENTRY = join(ROOT, 'dist', 'server.js');
 const SERVICE_ARGS = ['--import', join(ROOT, 'dist', 'tracing-preload.js'), SERVICE_ENTRY];
 const BARE_ENTRY = fileURLToPath(new URL('bare-server.ts', import.meta.url));
 const MB = 1024 * 1024;
+/**
+ * Every server runs with prod's V8 flags (its overlay's NODE_OPTIONS: old-space limit and the
+ * semi-space cap), so the memory figures are the ones prod's pods would show and the ceiling
+ * pays the same garbage-collection settings as the service. BENCH_NODE_OPTIONS replaces them
+ * (empty: V8's defaults), to measure what the flags themselves cost.
+ */
+const NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? overlayNodeOptions('prod');
 
 /** The issue's targets for the service, measured on one core. */
 const TARGETS = {
@@ -121,7 +130,7 @@ function spawnServer(
       : ['taskset', '-c', String(options.serverCore), ...node];
   return spawn(command ?? process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', NODE_OPTIONS, ...env },
     stdio: ['ignore', logFd, logFd],
   });
 }
@@ -323,7 +332,7 @@ async function describeMachine(options: Options): Promise<string> {
       ? 'not pinned (fewer than 2 cores or no taskset)'
       : `servers on core ${options.serverCore}, generator on core ${options.clientCore}`;
   return [
-    `machine: ${cpu}, ${cpus().length} cores, Linux ${release()}, Node.js ${process.version}`,
+    `machine: ${cpu}, ${cpus().length} cores, Linux ${release()}, Node.js ${process.version}, NODE_OPTIONS="${NODE_OPTIONS}" (k8s/overlays/prod)`,
     `load: ${options.connections} connections, ${options.durationSeconds} s measured per server in ${options.slices} alternating slices after ${options.warmupSeconds} s warm-up each, generator ${generator}; ${pinning}`,
     `load average before the run: ${loadavg()
       .map((n) => fixed(n, 2))

@@ -42,3 +42,22 @@ function soleNodePort(file: string): number {
 export function nodePort(env: Environment): number {
   return soleNodePort(servicePatchFile(env));
 }
+
+interface Kustomization {
+  configMapGenerator?: { name: string; literals?: string[] }[];
+}
+
+/**
+ * The NODE_OPTIONS an environment's pods run with: the literal its overlay's configMapGenerator
+ * sets (k8s/overlays/<env>/kustomization.yaml), so the bench and the memory tests run the
+ * service with the V8 flags that environment gives it.
+ */
+export function overlayNodeOptions(env: Environment): string {
+  const path = join(K8S_DIR, 'overlays', env, 'kustomization.yaml');
+  const kustomization = parse(readFileSync(path, 'utf8')) as Kustomization | null;
+  const literal = kustomization?.configMapGenerator
+    ?.flatMap((generator) => generator.literals ?? [])
+    .find((entry) => entry.startsWith('NODE_OPTIONS='));
+  if (literal === undefined) throw new Error(`${path}: no NODE_OPTIONS literal`);
+  return literal.slice('NODE_OPTIONS='.length);
+}

@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { request } from 'undici';
 import { PeakRssSampler } from '../../scripts/bench/process-stats.js';
 import { FAULT_AUTH, FAULT_TOKEN_ENV } from '../helpers/fault-token.js';
-import { overlayNodeOptions } from '../helpers/overlay-node-options.js';
+import { overlayNodeOptions } from '../../scripts/lib/environments.js';
 import { serviceFor } from '../helpers/service.js';
 
 const CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024; // k8s/overlays/dev: limits.memory 256Mi

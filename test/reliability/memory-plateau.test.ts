@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import autocannon from 'autocannon';
 import { residentBytes } from '../../scripts/bench/process-stats.js';
-import { numericFlag, overlayNodeOptions } from '../helpers/overlay-node-options.js';
+import { overlayNodeOptions } from '../../scripts/lib/environments.js';
+import { numericFlag } from '../helpers/overlay-node-options.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { serviceFor } from '../helpers/service.js';
 
