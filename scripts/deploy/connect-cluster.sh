@@ -35,8 +35,13 @@ guest_attribute() { # key
     --zone="$GCP_ZONE" --project="$GCP_PROJECT" --query-path="$1" --format='value(value)'
 }
 
+# The beta track, with --zone: GA gcloud reads the instance (compute.instances.get, which would also
+# show the deploy identity the instance's metadata, bootstrap token included) before it connects;
+# beta connects with nic0 and reads the instance only to explain a failed connection
+# (google-cloud-sdk lib/surface/compute/start_iap_tunnel.py, fetch_instance_after_connect_error).
+# The deploy service accounts hold iap.tunnelInstances.accessViaIAP and nothing to read instances.
 tunnel() { # remote-port local-port
-  gcloud compute start-iap-tunnel "$CONTROL_PLANE_INSTANCE" "$1" --local-host-port="127.0.0.1:$2" \
+  gcloud beta compute start-iap-tunnel "$CONTROL_PLANE_INSTANCE" "$1" --local-host-port="127.0.0.1:$2" \
     --zone="$GCP_ZONE" --project="$GCP_PROJECT" >"$KUBECONFIG_PATH.tunnel-$2.log" 2>&1 &
   echo "$!" >>"$KUBECONFIG_PATH.pids"
 }

@@ -246,9 +246,9 @@ describe('connect-cluster.sh', () => {
     const calls = readFileSync(join(gcloudDir, 'calls.log'), 'utf8');
     assert.match(
       calls,
-      /compute start-iap-tunnel hello-k8s-control-plane 6443 --local-host-port=127\.0\.0\.1:\d+ --zone=us-central1-a --project=hello-test-project/,
+      /^beta compute start-iap-tunnel hello-k8s-control-plane 6443 --local-host-port=127\.0\.0\.1:\d+ --zone=us-central1-a --project=hello-test-project$/m,
     );
-    assert.match(calls, /compute start-iap-tunnel hello-k8s-control-plane 30080 /);
+    assert.match(calls, /^beta compute start-iap-tunnel hello-k8s-control-plane 30080 /m);
     assert.match(
       calls,
       /get-guest-attributes hello-k8s-control-plane .*--query-path=kubeadm\/ca-cert /,
