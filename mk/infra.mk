@@ -1,4 +1,4 @@
-# Infrastructure (opentofu/): the GCP network, firewall and three kubeadm nodes.
+# Infrastructure (opentofu/): the GCP network, firewall, three kubeadm nodes and the CI identity.
 # TOFU picks OpenTofu, or Terraform where only it is installed; override with make TOFU=...
 TOFU ?= $(shell command -v tofu || command -v terraform)
 INFRA_DIR := opentofu
@@ -11,7 +11,7 @@ infra-check-tool:
 
 infra-init: infra-check-tool ## Initialise OpenTofu with the GCS state backend from opentofu/backend.hcl
 	@test -f $(INFRA_DIR)/backend.hcl || { echo "make infra-init: opentofu/backend.hcl is missing: copy opentofu/backend.hcl.example and set your state bucket" >&2; exit 2; }
-	@test -f $(INFRA_DIR)/terraform.tfvars || { echo "make infra-init: opentofu/terraform.tfvars is missing: copy opentofu/terraform.tfvars.example and set project_id and the CIDR lists" >&2; exit 2; }
+	@test -f $(INFRA_DIR)/terraform.tfvars || { echo "make infra-init: opentofu/terraform.tfvars is missing: copy opentofu/terraform.tfvars.example and set project_id, github_repository and the CIDR lists" >&2; exit 2; }
 	$(TOFU) -chdir=$(INFRA_DIR) init -input=false -backend-config=backend.hcl
 
 infra-plan: infra-init ## Plan the cluster infrastructure into opentofu/infra.tfplan (nothing changes yet)
@@ -24,10 +24,10 @@ infra-apply: infra-init ## Apply the reviewed plan from make infra-plan (or plan
 		$(TOFU) -chdir=$(INFRA_DIR) apply; \
 	fi
 
-infra-destroy: infra-init ## Destroy the cluster's VMs, addresses, firewall and network (asks first)
+infra-destroy: infra-init ## Destroy what OpenTofu created: nodes, addresses, firewall, network, CI identity (asks first; the state bucket and enabled APIs stay)
 	$(TOFU) -chdir=$(INFRA_DIR) destroy
 
-infra-output: infra-check-tool ## Print node IPs, service URLs, Prometheus URL and the kubeconfig command
+infra-output: infra-check-tool ## Print every output: node IPs, service and Prometheus URLs, SSH and kubeconfig commands, the GitHub variables
 	$(TOFU) -chdir=$(INFRA_DIR) output
 
 infra-fmt: infra-check-tool ## Rewrite opentofu/ files in canonical format

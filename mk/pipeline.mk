@@ -10,7 +10,7 @@ DEPLOY_ARGS = --image "$(IMAGE)" --commit "$(COMMIT)" $(if $(URL),--url "$(URL)"
 
 .PHONY: deploy-dev deploy-stage deploy-prod smoke test-pipeline
 
-deploy-dev: $(NPM_STAMP) ## Deploy IMAGE (repo@sha256:...) to dev: apply, rollout, smoke test, roll back on failure
+deploy-dev: $(NPM_STAMP) ## Deploy IMAGE (repo@sha256:...) to dev: apply, rollout, smoke test at URL (default 127.0.0.1:<NodePort>), roll back on failure
 	npx tsx scripts/deploy/deploy.ts --env dev $(DEPLOY_ARGS)
 
 deploy-stage: $(NPM_STAMP) ## Deploy IMAGE (repo@sha256:...) to stage, rolling back on failure
