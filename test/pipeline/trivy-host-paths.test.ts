@@ -27,7 +27,7 @@ function podSpec(object: K8sObject): PodSpecLike | undefined {
     (value as { template?: { spec?: PodSpecLike } } | undefined)?.template?.spec;
   switch (object.kind) {
     case 'Pod':
-      return spec as PodSpecLike | undefined;
+      return spec;
     case 'CronJob':
       return template((spec?.jobTemplate as { spec?: unknown } | undefined)?.spec);
     case 'Deployment':
