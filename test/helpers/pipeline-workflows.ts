@@ -80,8 +80,16 @@ interface Plan {
   output: string;
 }
 
-/** Runs ci-cd.yaml's plan step (the real script, with bash) for one event. */
-export async function plan(event: string, ref: string, requested = ''): Promise<Plan> {
+/**
+ * Runs ci-cd.yaml's plan step (the real script, with bash) for one event; `repository` is the
+ * DOCKERHUB_REPOSITORY variable as the run sees it ('' when unset, as on a fork's pull request).
+ */
+export async function plan(
+  event: string,
+  ref: string,
+  requested = '',
+  repository = 'acme/hello-api',
+): Promise<Plan> {
   const step = loadWorkflow('ci-cd.yaml').jobs.plan?.steps?.find((s) => s.id === 'target');
   if (!step?.run) throw new Error('ci-cd.yaml: no plan job with a step id "target"');
   const dir = mkdtempSync(join(tmpdir(), 'plan-'));
@@ -93,6 +101,7 @@ export async function plan(event: string, ref: string, requested = ''): Promise<
         EVENT: event,
         REF: ref,
         REQUESTED: requested,
+        REPOSITORY: repository,
         GITHUB_OUTPUT: output,
       },
     });

@@ -92,6 +92,21 @@ describe('triggers and the run -> environment plan', () => {
           assert.equal(step.if, "github.event_name != 'pull_request'", `${id} ${step.name ?? ''}`);
   });
 
+  test('a run that pushes stops in plan with one line while DOCKERHUB_REPOSITORY is unset; a pull request (a fork gets no variables) goes on', async () => {
+    for (const [event, ref, requested] of [
+      ['push', 'refs/heads/dev', ''],
+      ['workflow_dispatch', 'refs/heads/main', 'prod'],
+    ] as const) {
+      const planned = await plan(event, ref, requested, '');
+      assert.equal(planned.code, 1, `${event} ${ref}`);
+      assert.deepEqual(planned.output.split('\n'), [
+        '::error title=no image repository::repository variable DOCKERHUB_REPOSITORY is not set; set it to <namespace>/hello-api (docs/ci-cd.md, Setup) before a run that pushes',
+      ]);
+    }
+    const pullRequest = await plan('pull_request', 'refs/pull/7/merge', '', '');
+    assert.equal(pullRequest.code, 0, pullRequest.output);
+  });
+
   test('a manual run deploys the chosen environment; dev from any branch', async () => {
     assert.deepEqual(await deployJobsFor('workflow_dispatch', 'refs/heads/feature/x', 'dev'), [
       'deploy-dev',
@@ -437,7 +452,10 @@ describe('pinning and injection', () => {
 
   test('the build outputs only the digest; every later job joins it to the repository variable', () => {
     assert.deepEqual(ciCd.jobs.build?.outputs, { digest: '${{ steps.build.outputs.digest }}' });
-    assert.equal(ciCd.env?.IMAGE, 'docker.io/${{ vars.DOCKERHUB_REPOSITORY }}');
+    assert.equal(
+      ciCd.env?.IMAGE,
+      "docker.io/${{ vars.DOCKERHUB_REPOSITORY || 'pull-request/hello-api' }}",
+    );
     assert.equal(ciCd.jobs['scan-image']?.env?.DIGEST, '${{ needs.build.outputs.digest }}');
     const sign = ciCd.jobs.sign?.steps?.find((step) => step.run?.includes('cosign sign'));
     assert.equal(sign?.run, 'cosign sign --yes "${IMAGE}@${DIGEST}"');
