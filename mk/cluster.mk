@@ -15,5 +15,5 @@ e2e: $(NPM_STAMP) ## Run the e2e suite (test/e2e/*.e2e.ts) against the cluster o
 	@test -f $(CLUSTER_KUBECONFIG) || { echo "make e2e: $(CLUSTER_KUBECONFIG) is missing: run make cluster-up first" >&2; exit 2; }
 	KUBECONFIG=$(CURDIR)/$(CLUSTER_KUBECONFIG) npx tsx scripts/run-tests.ts --e2e test/e2e
 
-test-cluster: build ## Check cluster-up/down against fake kind/kubectl/docker and the e2e suite's helpers (no cluster needed)
+test-cluster: build ## Check cluster-up/down against fake kind/kubectl/docker/podman, and the e2e suite's facts and helpers (no cluster needed)
 	npx tsx scripts/run-tests.ts test/cluster

@@ -8,7 +8,7 @@ render: ## Print the manifests of one environment: make render ENV=dev|stage|pro
 		echo "make render: ENV='$(ENV)' is invalid: expected one of $(K8S_ENVIRONMENTS)" >&2; exit 2; fi
 	@kubectl kustomize k8s/overlays/$(ENV)
 
-render-cluster: ## Print what a cluster admin applies: namespaces, their label policy, metrics-server
+render-cluster: ## Print what a cluster admin applies: namespaces, their label policy, metrics-server, local-path storage
 	@kubectl kustomize k8s/cluster
 
 test-manifests: ## Render, schema-validate and policy-check the Kubernetes manifests

@@ -83,11 +83,13 @@ describe('monitoring on the cluster', { timeout: 20 * MINUTES }, () => {
         },
         { timeoutMs: 3 * MINUTES },
       );
+      // The environment is the target's namespace label: prometheus.yml sets no environment
+      // label (it would rename the service's own app_info{environment}).
       const active = (await targets(prometheus)).filter((t) => t.job === SCRAPE_JOBS.app);
       for (const env of ENVIRONMENTS)
         assert.ok(
-          active.some((t) => t.labels.environment === env && t.health === 'up'),
-          `no hello-api target up with environment="${env}"`,
+          active.some((t) => t.labels.namespace === env && t.health === 'up'),
+          `no hello-api target up with namespace="${env}"`,
         );
     },
   );
