@@ -209,7 +209,10 @@ export function fromOtherNamespace(): Reachability[] {
 /** The environment whose hello-api pod the egress checks run from. */
 export const EGRESS_SOURCE: Environment = 'dev';
 
-/** From a hello-api pod in dev: default-deny-all egress with only DNS allowed (k8s/base). */
+/**
+ * From a hello-api pod in dev: default-deny-all egress with DNS and Tempo's OTLP port allowed
+ * (k8s/base; Tempo's reach is 70-tracing's to prove).
+ */
 export function fromAppPod(): Reachability[] {
   return [
     {
