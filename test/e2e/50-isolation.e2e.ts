@@ -1,7 +1,8 @@
 // On the kind cluster, whose CNI (kindnetd) enforces NetworkPolicy: a pod in another namespace
 // reaches exactly what the policies allow, a hello-api pod reaches nothing but DNS (and Tempo's
-// OTLP port, which 70-tracing proves), Prometheus still scrapes through the policies, and Pod Security admission refuses a privileged pod in dev,
-// stage and prod while it admits a restricted one.
+// OTLP port, which 70-tracing proves), Prometheus still scrapes through the policies, and Pod
+// Security admission refuses a privileged pod in dev, stage and prod while it admits a
+// restricted one.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { clusterNodes } from './lib/cluster.js';
