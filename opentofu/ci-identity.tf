@@ -39,7 +39,11 @@ resource "google_iam_workload_identity_pool_provider" "github" {
   display_name                       = "GitHub Actions OIDC"
   description                        = "Tokens of ${var.github_repository} only; stage and prod only from their branches."
 
-  # google.subject is the token's sub (kept for audit logs). The service accounts below trust
+  # google.subject is the token's sub (kept for audit logs). GCP refuses a mapped google.subject
+  # over 127 bytes ("The size of mapped attribute exceeds the 127 bytes limit", as GitLab's
+  # docs record it for their longer subjects, gitlab-org/gitlab!114147): "repo:OWNER/REPO:
+  # environment:ENV" stays under it unless OWNER/REPO is longer than about 100 characters (more
+  # with the ID-carrying immutable format). The service accounts below trust
   # attribute.environment, under the condition that the token is this repository's: that pair
   # does not depend on which of GitHub's two subject formats the repository uses.
   attribute_mapping = {
@@ -77,8 +81,12 @@ resource "google_service_account_iam_member" "ci_workload_identity_user" {
 # IAP tunnels to the control plane only, and there only to the API server and this environment's
 # NodePort (an IAM condition on the destination port, cloud.google.com/iap/docs/using-tcp-forwarding).
 # A tunnel to a named instance needs only iap.tunnelInstances.accessViaIAP (IAP's maintainers,
-# GoogleCloudPlatform/iap-desktop#365); no compute.instances.get, which would also reveal the
-# instance's metadata, startup script included. The first deploy proves it (docs/ci-cd.md).
+# GoogleCloudPlatform/iap-desktop#365) when gcloud's beta track opens it with --zone: the GA
+# command reads the instance first (compute.instances.get), the beta one only after a failed
+# connection (google-cloud-sdk lib/surface/compute/start_iap_tunnel.py), which is why
+# scripts/deploy/connect-cluster.sh uses beta. No compute.instances.get here: it would also
+# reveal the instance's metadata, startup script included. The first deploy proves it
+# (docs/ci-cd.md).
 resource "google_iap_tunnel_instance_iam_member" "ci_tunnel" {
   for_each = local.ci_environments
 
