@@ -2,7 +2,7 @@
 # holds only what runs: dist/ (the esbuild bundle of the service, its tracing preload and their
 # chunks, and the Swagger UI's static files, scripts/build.ts), package.json (the service reads its version there, and its "type"
 # makes dist/server.js an ES module) and build-info.json. No node_modules: the bundle already
-# contains every dependency. About 4.4 MB above the base. Build with `make image`; checked by
+# contains every dependency. About 4.8 MB above the base. Build with `make image`; checked by
 # test/container/ (build, run hardened, probe, SIGTERM, size, node version). docs/container.md
 # says why the base is what it is.
 #

@@ -30,7 +30,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(NPM_STAMP) ## Install dependencies (npm ci) when missing or outdated
 
-build: $(NPM_STAMP) ## Bundle src/ into dist/server.js with esbuild (type checking: make typecheck)
+build: $(NPM_STAMP) ## Bundle src/ into dist/ with esbuild: server.js, the tracing preload, their chunks, the Swagger UI files (types: make typecheck)
 	npm run build
 
 run-server: build ## Install, build and serve on :8000 (PORT overrides; OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on)
@@ -39,7 +39,7 @@ run-server: build ## Install, build and serve on :8000 (PORT overrides; OTEL_EXP
 dev: $(NPM_STAMP) ## Serve from source with reload on change
 	npm run dev
 
-test: build ## Run every check (lint, format, types, service, container, k8s, monitoring, infra, pipeline, reliability) with coverage
+test: build ## Run every check under test/ (quality, service, container, k8s, monitoring, infra, pipeline, reliability, cluster, scripts) and the coverage gate
 	npx tsx scripts/run-tests.ts
 
 test-only: build ## Run the tests under one path, e.g. make test-only T=test/k8s

@@ -18,5 +18,5 @@ bench-log: $(NPM_STAMP) ## CPU per log line: the service's log destination vs pi
 loadtest: $(NPM_STAMP) ## Load a deployed env through GET /work (autocannon) for the HPA: make loadtest URL=http://IP:30082 DURATION=300
 	npx tsx scripts/loadtest/loadtest.ts --url "$(URL)" --duration "$(DURATION)" $(LOADTEST_ARGS)
 
-test-reliability: build ## Run only the reliability tests (zero-loss shutdown, fuzz, bounds, heap limit)
+test-reliability: build ## Run only the reliability tests (zero-loss shutdown, latency under load, fuzz, bounds, memory and heap limit)
 	npx tsx scripts/run-tests.ts test/reliability

@@ -67,6 +67,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     serverFactory: serverFactoryFor(config),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API takes JSON bodies only. Fastify also parses text/plain by default, which turned a
+  // text body into a 400 "body must be object" instead of the 415 the OpenAPI document promises
+  // (and OWASP's REST Security Cheat Sheet asks for: reject unexpected content types with 415).
+  app.removeContentTypeParser('text/plain');
   // Filled once per request by http/route-kind.ts, read by the access log and the metrics.
   app.decorateRequest('routeInfoCache', null);
   // Before any route is added: it records every route's methods, for Allow.

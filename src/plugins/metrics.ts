@@ -4,6 +4,7 @@
 // registry so tests can build many apps in one process. With tracing on, an observation of a
 // recorded trace also sets its bucket's exemplar (trace_id, span_id), which the OpenMetrics
 // exposition carries (metrics/exposition.ts).
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -35,13 +36,6 @@ const MISNAMED_DEFAULT_GAUGES = [
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
 ];
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Estimated arrival (performance.now() ms) of the request, from metrics/request-arrival.ts. */
-    arrivedAt: number;
-  }
-}
 
 interface MetricsOptions {
   config: Config;
@@ -117,7 +111,16 @@ export default fp<MetricsOptions>(
     app.server.on('connection', (socket: Socket) => {
       arrivals.connectionAccepted(socket);
     });
-    app.decorateRequest('arrivedAt', 0);
+    // Estimated arrival (performance.now() ms) of each request, taken from Node's own events in
+    // the turn that read it, before Fastify sees it: a request that an earlier plugin answers in
+    // its onRequest hook (404, 405, OPTIONS, a bad Host, an unmet Expect), or that Fastify
+    // answers before routing, is timed from its arrival like every other.
+    const arrivedAt = new WeakMap<IncomingMessage, number>();
+    const stampArrival = (raw: IncomingMessage) => {
+      arrivedAt.set(raw, arrivals.requestStarted(raw.socket));
+    };
+    app.server.prependListener('request', stampArrival);
+    app.server.prependListener('checkExpectation', stampArrival);
 
     // One histogram child per (method, route, status): prom-client would otherwise sort and hash
     // the label object on every observation. Bounded like the labels themselves.
@@ -150,7 +153,8 @@ export default fp<MetricsOptions>(
     };
 
     app.addHook('onRequest', (request, reply, done) => {
-      request.arrivedAt = arrivals.requestStarted(request.raw.socket);
+      // inject() goes around the server's events.
+      if (!arrivedAt.has(request.raw)) stampArrival(request.raw);
       inFlight += 1;
       // A response emits 'close' exactly once, whether it finished or the client went away; the
       // listener is shared and never removed (the response object is dropped after the request).
@@ -167,10 +171,10 @@ export default fp<MetricsOptions>(
       } else {
         const method = KNOWN_METHODS.has(request.method) ? request.method : 'OTHER';
         const status = statusCodeLabel(reply.statusCode, hasClientChosenStatus(request));
-        // Errors raised before routing skip onRequest; their wait is then counted from now.
-        const arrivedAt = request.arrivedAt === 0 ? now : request.arrivedAt;
+        // Only an inject() answered before this plugin's onRequest has no arrival: counted from now.
+        const arrived = arrivedAt.get(request.raw) ?? now;
         // The one observation of the request histogram.
-        observe(durationSeries(method, route, status), (now - arrivedAt) / 1000, request);
+        observe(durationSeries(method, route, status), (now - arrived) / 1000, request);
       }
       done();
     });

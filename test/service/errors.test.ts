@@ -110,6 +110,18 @@ const CASES: Case[] = [
     message: /Unsupported Media Type/i,
   },
   {
+    // Fastify parses text/plain by default; the API takes JSON only.
+    name: 'plain text is another unsupported media type, not a body that fails validation',
+    request: {
+      method: 'PUT',
+      url: '/faults',
+      headers: { 'content-type': 'text/plain', ...FAULT_AUTH },
+      payload: '{"errorRate":0}',
+    },
+    status: 415,
+    message: /Unsupported Media Type/i,
+  },
+  {
     name: 'deliberate 4xx from /status',
     request: '/status/418',
     status: 418,

@@ -143,6 +143,57 @@ test('many distinct unknown URLs share one route label', async (t) => {
   );
 });
 
+test('answers given before the route runs (404, 405, OPTIONS) are timed from their arrival, like any other', async (t) => {
+  const app = await appFor(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const open = async () => {
+    const socket = connect(port, '127.0.0.1');
+    t.after(() => socket.destroy());
+    await once(socket, 'connect');
+    return socket;
+  };
+  const busy = await open();
+  const waiting = {
+    'GET /nope': await open(),
+    'DELETE /': await open(),
+    'OPTIONS /': await open(),
+    'GET /': await open(),
+  };
+  // Sent while the service is busy with GET /work?ms=300 (from its 'request' event, before the
+  // handler burns the CPU): these wait in their sockets for that turn to end, as they would on a
+  // saturated pod, and the histogram must count that wait for every one of them.
+  app.server.prependOnceListener('request', () => {
+    for (const [line, socket] of Object.entries(waiting)) {
+      socket.write(`${line} HTTP/1.1\r\nHost: test\r\n\r\n`);
+    }
+  });
+  const answered = [busy, ...Object.values(waiting)].map((socket) => once(socket, 'data'));
+  busy.write('GET /work?ms=300 HTTP/1.1\r\nHost: test\r\n\r\n');
+  await Promise.all(answered);
+
+  const samples = await scrape(app);
+  for (const [method, route, status] of [
+    ['GET', 'unmatched', '404'],
+    ['DELETE', 'unmatched', '405'],
+    ['OPTIONS', '*', '204'],
+    ['GET', '/', '200'],
+  ] as const) {
+    const sum = samples.find(
+      (s) =>
+        s.name === 'http_request_duration_seconds_sum' &&
+        s.labels.method === method &&
+        s.labels.route === route &&
+        s.labels.status_code === status,
+    )?.value;
+    assert.ok(
+      sum !== undefined && sum >= 0.1,
+      `${method} ${route} ${status}: ${sum} s observed, expected the wait behind /work (>= 0.1 s)`,
+    );
+  }
+});
+
 async function inFlightNow(app: TestApp): Promise<number | undefined> {
   return (await scrape(app)).find((s) => s.name === 'http_requests_in_flight')?.value;
 }
