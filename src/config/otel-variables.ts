@@ -43,9 +43,17 @@ function parseEndpoint(value: string): string | Invalid {
   return plainHttp && url.username === '' && url.password === '' ? value : new Invalid();
 }
 
+/**
+ * A refused endpoint is echoed so the operator can spot the mistake, but any user:password in
+ * it is not: everything up to an @ in the authority (with or without a scheme) is replaced.
+ */
+function hideCredentials(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1<credentials>@');
+}
+
 const endpoint = (name: string, description: string) =>
   variable<string | undefined>(
-    { name, description, default: undefined },
+    { name, description, default: undefined, redact: hideCredentials },
     { expected: ENDPOINT_EXPECTED, parse: parseEndpoint, format: (value) => value ?? '' },
   );
 

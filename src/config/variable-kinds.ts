@@ -53,6 +53,8 @@ interface Declaration<T> {
   readonly default: T | DerivedDefault<T>;
   /** The value may be a secret (or one pasted into the wrong variable): never echo it. */
   readonly secret?: boolean;
+  /** For a value that may carry a secret inside it (a URL's user:password): what of it to show. */
+  readonly redact?: (text: string) => string;
 }
 
 interface Kind<T> {
@@ -71,7 +73,8 @@ export function variable<T>(declaration: Declaration<T>, kind: Kind<T>): Variabl
   const fallback = declaration.default;
   const derived = fallback instanceof DerivedDefault ? fallback : undefined;
   const problem = (text: string, expected: string): string => {
-    const shown = declaration.secret === true ? '<not shown>' : quote(text);
+    const shown =
+      declaration.secret === true ? '<not shown>' : quote(declaration.redact?.(text) ?? text);
     return `${declaration.name}=${shown} is invalid: expected ${expected}`;
   };
   const fallbackFor = (context: DefaultContext): T =>

@@ -60,7 +60,7 @@ describe('tracing configuration', () => {
     assert.ok(described.includes('"headers":["authorization"]'), described);
   });
 
-  test('every bad OTEL value is refused with one line naming it', () => {
+  test('every bad OTEL value is refused with one line naming it, never echoing a secret in it', () => {
     const cases: [Record<string, string>, string, RegExp][] = [
       [
         { OTEL_EXPORTER_OTLP_ENDPOINT: 'tempo:4318' },
@@ -107,6 +107,10 @@ describe('tracing configuration', () => {
       assert.ok(problems[0]?.startsWith(name), problems[0]);
       assert.match(problems[0] ?? '', expected);
     }
+    for (const endpoint of ['http://user:s3cret@t:4318', 'user:s3cret@t:4318'])
+      assert.deepEqual(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }), [
+        `OTEL_EXPORTER_OTLP_ENDPOINT="${endpoint.replace('user:s3cret', '<credentials>')}" is invalid: expected an http:// or https:// URL without user:password, such as http://tempo.monitoring:4318`,
+      ]);
     const secret = problemsOf({ OTEL_EXPORTER_OTLP_HEADERS: 'token-without-equals-s3cret' });
     assert.deepEqual(secret, [
       'OTEL_EXPORTER_OTLP_HEADERS=<not shown> is invalid: expected key=value pairs separated by commas, values percent-encoded',
