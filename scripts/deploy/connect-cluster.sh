@@ -40,15 +40,24 @@ guest_attribute() { # key
 # beta connects with nic0 and reads the instance only to explain a failed connection
 # (google-cloud-sdk lib/surface/compute/start_iap_tunnel.py, fetch_instance_after_connect_error).
 # The deploy service accounts hold iap.tunnelInstances.accessViaIAP and nothing to read instances.
+declare -A tunnel_pids=()
 tunnel() { # remote-port local-port
   gcloud beta compute start-iap-tunnel "$CONTROL_PLANE_INSTANCE" "$1" --local-host-port="127.0.0.1:$2" \
     --zone="$GCP_ZONE" --project="$GCP_PROJECT" >"$KUBECONFIG_PATH.tunnel-$2.log" 2>&1 &
+  tunnel_pids[$2]=$!
   echo "$!" >>"$KUBECONFIG_PATH.pids"
 }
 
-wait_for_port() { # port
+# Until the tunnel's local port accepts a connection; a tunnel whose gcloud has exited (IAP
+# refused it, the instance is gone) fails at once with gcloud's own words, not after the wait.
+wait_for_port() { # local-port
   local deadline=$((SECONDS + wait_seconds))
   until (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    if ! kill -0 "${tunnel_pids[$1]}" 2>/dev/null; then
+      echo "connect-cluster: IAP tunnel to 127.0.0.1:$1 ended before it opened; gcloud said:" >&2
+      cat "$KUBECONFIG_PATH.tunnel-$1.log" >&2 || true
+      exit 1
+    fi
     if ((SECONDS >= deadline)); then
       echo "connect-cluster: IAP tunnel to 127.0.0.1:$1 not open after $wait_seconds s" >&2
       cat "$KUBECONFIG_PATH.tunnel-$1.log" >&2 || true

@@ -192,7 +192,7 @@ describe('connect-cluster.sh', () => {
     );
   }
 
-  async function connect(name: string) {
+  async function connect(name: string, overrides: Record<string, string> = {}) {
     const kubeconfig = join(work, `${name}.kubeconfig`);
     pidFiles.push(`${kubeconfig}.pids`);
     const env = {
@@ -211,6 +211,7 @@ describe('connect-cluster.sh', () => {
       TUNNEL_WAIT_SECONDS: '30',
       ACTIONS_ID_TOKEN_REQUEST_URL: tokenUrl,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN,
+      ...overrides,
     };
     const result = await run('bash', [SCRIPT], { env, timeoutMs: 60_000 });
     return { result, kubeconfig, env };
@@ -284,5 +285,29 @@ describe('connect-cluster.sh', () => {
     );
     const calls = readFileSync(join(gcloudDir, 'calls.log'), 'utf8').slice(before.length);
     assert.doesNotMatch(calls, /start-iap-tunnel/);
+  });
+
+  test("a tunnel IAP refuses fails at once with gcloud's error, not after the whole wait", async (t) => {
+    if (!findTool('openssl')) {
+      missingTool(t, 'openssl', 'makes the test CA');
+      return;
+    }
+    await publishCa();
+    const refused = join(gcloudDir, 'tunnel-refused');
+    writeFileSync(refused, '');
+    t.after(() => {
+      rmSync(refused, { force: true });
+    });
+    // A wait far longer than the run's own 60 s limit: only noticing the exit can end it in time.
+    const { result } = await connect('refused', { TUNNEL_WAIT_SECONDS: '600' });
+    assert.equal(result.code, 1, result.stderr);
+    const [first, ...rest] = result.stderr.trim().split('\n');
+    assert.match(
+      first ?? '',
+      /^connect-cluster: IAP tunnel to 127\.0\.0\.1:\d+ ended before it opened; gcloud said:$/,
+    );
+    assert.deepEqual(rest, [
+      "ERROR: (gcloud.beta.compute.start-iap-tunnel) Error while connecting [4033: 'not authorized'].",
+    ]);
   });
 });
