@@ -3,8 +3,8 @@
 // the pod's resource), its id is in the pod's access-log line and in the exemplar Prometheus
 // stored for the request histogram; a probe makes no trace; Tempo's spans port takes spans from
 // hello-api pods and refuses a pod of another namespace. dev traces every request, prod follows
-// the caller's sampled flag. The Tempo facts are read from the rendered manifests here; see the
-// report of the tracing branch for what test/e2e/lib/facts.ts should take over.
+// the caller's sampled flag. Tempo's Service name, namespace and ports are read from k8s/monitoring
+// as rendered, not written down in test/e2e/lib/facts.ts, so they cannot drift from it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
