@@ -46,7 +46,8 @@ import {
   fromAppPod,
   fromOtherNamespace,
   grafanaDashboards,
-  grafanaDatasourceUids,
+  DATASOURCE_CHECKS,
+  grafanaDatasources,
   inhibitorsOf,
   labelPolicy,
   prometheusConfig,
@@ -284,7 +285,10 @@ test('scrape jobs, alerts, receivers, datasource and dashboards the suite names 
   const metrics = monitoredMetrics().map((m) => m.name);
   for (const name of Object.keys(CONDITIONAL_METRICS))
     assert.ok(metrics.includes(name), `${name} is no longer read`);
-  assert.ok(grafanaDatasourceUids().length > 0);
+  const datasources = grafanaDatasources();
+  assert.ok(datasources.length > 0);
+  for (const { uid, type } of datasources)
+    assert.ok(DATASOURCE_CHECKS[type], `e2e has no way to check datasource ${uid} of type ${type}`);
   assert.ok(grafanaDashboards().length > 0);
 });
 

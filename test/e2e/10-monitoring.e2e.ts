@@ -17,7 +17,8 @@ import {
   TARGET_COUNTS,
   environmentUrls,
   grafanaDashboards,
-  grafanaDatasourceUids,
+  DATASOURCE_CHECKS,
+  grafanaDatasources,
   prometheusUrl,
   scrapeJobs,
   statefulSet,
@@ -174,7 +175,7 @@ describe('monitoring on the cluster', { timeout: 20 * MINUTES }, () => {
   );
 
   test(
-    "Grafana's Prometheus datasource answers and every shipped dashboard loads",
+    "Grafana's datasources (Prometheus, Tempo) answer and every shipped dashboard loads",
     { timeout: 5 * MINUTES },
     async () => {
       grafana = await portForward(
@@ -202,22 +203,28 @@ describe('monitoring on the cluster', { timeout: 20 * MINUTES }, () => {
           body: (await response.json()) as Record<string, unknown>,
         };
       };
-      const uids = grafanaDatasourceUids();
-      assert.ok(uids.length > 0, 'no provisioned datasource');
-      for (const uid of uids) {
-        const health = await waitFor(
-          `Grafana datasource ${uid} to answer its health check`,
+      const datasources = grafanaDatasources();
+      assert.ok(datasources.length > 0, 'no provisioned datasource');
+      for (const { uid, type } of datasources) {
+        const check = DATASOURCE_CHECKS[type];
+        assert.ok(check, `datasource ${uid}: no check for type ${type}`);
+        const seen = await waitFor(
+          `Grafana datasource ${uid} (${type}) to answer`,
           async () => {
-            const answer = await get(`/api/datasources/uid/${uid}/health`);
+            const response = await fetch(`${grafana?.url ?? ''}${check.path(uid)}`, {
+              headers: { authorization },
+              signal: AbortSignal.timeout(15_000),
+            });
+            const body = await response.text();
             return {
-              done: answer.status === 200 && answer.body.status === 'OK',
-              value: answer.body,
-              seen: `${answer.status} ${JSON.stringify(answer.body)}`,
+              done: check.answers(response.status, body),
+              value: body,
+              seen: `${response.status} ${body.slice(0, 200)}`,
             };
           },
           { timeoutMs: 2 * MINUTES },
         );
-        console.log(`Grafana datasource ${uid}: ${String(health.message ?? health.status)}`);
+        console.log(`Grafana datasource ${uid} (${type}): ${seen.slice(0, 200)}`);
       }
       for (const dashboard of grafanaDashboards()) {
         const answer = await get(`/api/dashboards/uid/${dashboard.uid}`);
@@ -232,8 +239,10 @@ describe('monitoring on the cluster', { timeout: 20 * MINUTES }, () => {
         console.log(`Grafana dashboard "${dashboard.title}" loaded: ${panels.length} panels`);
       }
       // The datasource proxy runs a query the way a panel does.
+      const prometheus = datasources.find((d) => d.type === 'prometheus');
+      assert.ok(prometheus, 'no Prometheus datasource');
       const proxied = await get(
-        `/api/datasources/proxy/uid/${uids[0] ?? ''}/api/v1/query?query=up`,
+        `/api/datasources/proxy/uid/${prometheus.uid}/api/v1/query?query=up`,
       );
       assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
     },

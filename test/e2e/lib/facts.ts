@@ -385,14 +385,43 @@ export function inhibitorsOf(alertname: string): string[] {
     .flatMap((rule) => named(rule.source_matchers));
 }
 
-/** Grafana's provisioned datasource uids (k8s/monitoring/grafana/datasources.yaml). */
-export function grafanaDatasourceUids(): string[] {
+/** Grafana's provisioned datasources, uid and type (k8s/monitoring/grafana/datasources.yaml). */
+export function grafanaDatasources(): { uid: string; type: string }[] {
   const map = shippedConfigMap('grafana-datasources');
   return Object.values(map.data).flatMap((text) => {
-    const parsed = parse(text) as { datasources?: { uid?: string }[] };
-    return (parsed.datasources ?? []).map((source) => source.uid ?? '').filter(Boolean);
+    const parsed = parse(text) as { datasources?: { uid?: string; type?: string }[] };
+    return (parsed.datasources ?? []).map((source) => ({
+      uid: source.uid ?? '',
+      type: source.type ?? '',
+    }));
   });
 }
+
+/**
+ * How the suite proves a datasource of each type answers through Grafana. Prometheus has a
+ * backend health check (GET /api/datasources/uid/<uid>/health: 200 with status "OK"). For Tempo
+ * the suite makes the request Grafana's own data source test makes from the browser
+ * (grafana/grafana public/app/plugins/datasource/tempo/datasource.ts, testDatasource): Tempo's
+ * GET /api/echo, which answers "echo" (grafana.com/docs/tempo/latest/api_docs/), through the
+ * datasource proxy; that holds whether or not a Grafana version also checks Tempo in its backend
+ * proxy. test/cluster/facts.test.ts fails when a provisioned type has no entry here.
+ */
+export const DATASOURCE_CHECKS: Readonly<
+  Record<
+    string,
+    { path: (uid: string) => string; answers: (status: number, body: string) => boolean }
+  >
+> = {
+  prometheus: {
+    path: (uid) => `/api/datasources/uid/${uid}/health`,
+    answers: (status, body) =>
+      status === 200 && (JSON.parse(body) as { status?: string }).status === 'OK',
+  },
+  tempo: {
+    path: (uid) => `/api/datasources/proxy/uid/${uid}/api/echo`,
+    answers: (status, body) => status === 200 && body.trim() === 'echo',
+  },
+};
 
 /** Uid and title of every shipped dashboard. */
 export function grafanaDashboards(): { uid: string; title: string }[] {
