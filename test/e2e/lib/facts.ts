@@ -403,8 +403,8 @@ export function grafanaDatasources(): { uid: string; type: string }[] {
  * the suite makes the request Grafana's own data source test makes from the browser
  * (grafana/grafana public/app/plugins/datasource/tempo/datasource.ts, testDatasource): Tempo's
  * GET /api/echo, which answers "echo" (grafana.com/docs/tempo/latest/api_docs/), through the
- * datasource proxy; that holds whether or not a Grafana version also checks Tempo in its backend
- * proxy. test/cluster/facts.test.ts fails when a provisioned type has no entry here.
+ * datasource proxy; that holds whether or not a Grafana version also checks Tempo in its
+ * backend. test/cluster/facts.test.ts fails when a provisioned type has no entry here.
  */
 export const DATASOURCE_CHECKS: Readonly<
   Record<
