@@ -40,9 +40,9 @@ test('the job raises the inotify limits to what kind documents, before cluster-u
   assert.ok(sysctl < indexOfRun(/make cluster-up/));
 });
 
-test("the failure dump reads the cluster's own kubeconfig, and the job has 90 minutes", () => {
+test("the failure dump reads the cluster's own kubeconfig, and the job has 60 minutes", () => {
   const dump = steps.find((step) => step.if === 'failure()' && step.run?.includes('kubectl'));
   assert.ok(dump, 'no failure dump step');
   assert.equal(dump.env?.KUBECONFIG, relative(ROOT, KUBECONFIG_PATH));
-  assert.equal((e2e as { 'timeout-minutes'?: number })['timeout-minutes'], 90);
+  assert.equal((e2e as { 'timeout-minutes'?: number })['timeout-minutes'], 60);
 });
