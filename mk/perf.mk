@@ -9,7 +9,7 @@ LOADTEST_ARGS ?=
 
 .PHONY: bench bench-log loadtest test-reliability
 
-bench: build ## Benchmark the service (tracing off, 10 %, all) against a bare node:http ceiling and print the table (BENCH_ARGS=...)
+bench: build ## Benchmark the service (tracing off, 10 %, all) against a bare node:http ceiling with prod's NODE_OPTIONS and print the table (BENCH_ARGS=..., BENCH_NODE_OPTIONS=...)
 	npx tsx scripts/bench/bench.ts $(BENCH_ARGS)
 
 bench-log: $(NPM_STAMP) ## CPU per log line: the service's log destination vs pino's default (BENCH_LOG_ARGS=...)
